@@ -1,0 +1,267 @@
+/**
+ * What the three AI nodes share per run: read the options, build one SDK client per model, run the items
+ * concurrently under one limit, prepare each item's text (type, emptiness, size, redaction), fill the common
+ * fields of the result (provider, model, usage, cost, attempts, latency, decision id, prompt hash), and send
+ * every item to exactly one output — a failed item too, to the review output when Continue On Fail is on.
+ */
+import {
+	NodeApiError,
+	NodeOperationError,
+	type IDataObject,
+	type IExecuteFunctions,
+	type INodeExecutionData,
+	type JsonObject,
+} from 'n8n-workflow';
+
+import { type AiResult, type AiStep, type ConfidenceMethod, type Usage, validateResultKey, withAiResult } from './contract';
+import { costUsd, emptyUsage, priceFor } from './cost';
+import { Limiter } from './concurrency';
+import { newDecisionId, promptHash } from './hash';
+import { createModelClient, type ModelClient, type ProviderName, ProviderError } from './providers';
+import { redact, type RedactionKind } from './redact';
+import { type Answer, type CallPolicy, InvalidAnswerError } from './structured';
+
+export interface AiOptions {
+	concurrency: number;
+	retries: number;
+	reasks: number;
+	timeoutSeconds: number;
+	temperature: number;
+	redact: RedactionKind[];
+	inputPrice: number;
+	outputPrice: number;
+	maxInputChars: number;
+}
+
+const DEFAULT_OPTIONS: AiOptions = {
+	concurrency: 5,
+	retries: 5,
+	reasks: 2,
+	timeoutSeconds: 60,
+	temperature: 0,
+	redact: [],
+	inputPrice: 0,
+	outputPrice: 0,
+	maxInputChars: 100_000,
+};
+
+export function readAiOptions(ctx: IExecuteFunctions, itemIndex: number): AiOptions {
+	const raw = ctx.getNodeParameter('options', itemIndex, {}) as Partial<AiOptions>;
+	return { ...DEFAULT_OPTIONS, ...raw, redact: (raw.redact as RedactionKind[]) ?? [] };
+}
+
+/** What a node's per-item function gets: the client, the call policy and helpers for the common work. */
+export interface ItemContext {
+	itemIndex: number;
+	client: ModelClient;
+	policy: CallPolicy;
+	options: AiOptions;
+	/** Checks and redacts one text parameter; errors name the item and the field. */
+	prepareText(value: unknown, field: string): string;
+	/** The common part of the result, from the answer (or usage so far) and the node's own part. */
+	result(
+		own: {
+			answer: unknown;
+			confidence: number | null;
+			confidenceMethod: ConfidenceMethod;
+			reason: string;
+			evidence: string[];
+			needsReview: boolean;
+			reviewReason?: string;
+			requiresApproval?: boolean;
+		},
+		call: Pick<Answer<unknown>, 'usage' | 'attempts' | 'latencyMs' | 'responseId' | 'model'> | undefined,
+		promptParts: Record<string, unknown>,
+	): AiResult;
+}
+
+/** One output item of a node: which output, the result, and any extra top-level fields. */
+export interface ItemOutcome {
+	output: number;
+	result: AiResult;
+	json?: IDataObject;
+}
+
+export interface AiStepConfig {
+	step: AiStep;
+	defaultKey: string;
+	/** index of the "Needs Review" / "Escalate" output, where failures go with Continue On Fail */
+	reviewOutput: number;
+	outputCount: number;
+	process(item: ItemContext, input: INodeExecutionData): Promise<ItemOutcome | ItemOutcome[]>;
+}
+
+export async function runAiStep(ctx: IExecuteFunctions, config: AiStepConfig): Promise<INodeExecutionData[][]> {
+	const items = ctx.getInputData();
+	const outputs: INodeExecutionData[][] = Array.from({ length: config.outputCount }, () => []);
+	if (items.length === 0) return outputs;
+	const first = readAiOptions(ctx, 0);
+	const limiter = new Limiter(Math.max(1, Math.floor(first.concurrency)));
+	const clients = new Map<string, Promise<{ client: ModelClient; secrets: string[] }>>();
+
+	const settled = await Promise.all(
+		items.map(async (input, itemIndex) => {
+			const resultKey = String(ctx.getNodeParameter('resultKey', itemIndex, config.defaultKey) || config.defaultKey);
+			const started = Date.now();
+			let secrets: string[] = [];
+			let provider: ProviderName | 'unknown' = 'unknown';
+			let model = 'unknown';
+			try {
+				const keyProblem = validateResultKey(resultKey);
+				if (keyProblem) {
+					throw new NodeOperationError(ctx.getNode(), `Result Key "${resultKey}" ${keyProblem}`, { itemIndex });
+				}
+				const chosenProvider = ctx.getNodeParameter('provider', itemIndex) as ProviderName;
+				provider = chosenProvider;
+				model = String(ctx.getNodeParameter('model', itemIndex, '')).trim();
+				if (!model) throw new NodeOperationError(ctx.getNode(), 'The Model parameter is empty', { itemIndex });
+				const options = readAiOptions(ctx, itemIndex);
+				const clientKey = `${provider}\u0000${model}\u0000${options.timeoutSeconds}`;
+				if (!clients.has(clientKey)) {
+					clients.set(clientKey, createModelClient(ctx, chosenProvider, model, options.timeoutSeconds * 1000));
+				}
+				const made = await clients.get(clientKey)!;
+				secrets = made.secrets;
+				const policy: CallPolicy = {
+					retries: options.retries,
+					reasks: options.reasks,
+					timeoutMs: options.timeoutSeconds * 1000,
+					limiter,
+					secrets,
+				};
+				const context = itemContext(ctx, itemIndex, made.client, policy, options, config.step, started);
+				const outcome = await config.process(context, input);
+				return { itemIndex, input, resultKey, outcomes: Array.isArray(outcome) ? outcome : [outcome] };
+			} catch (error) {
+				return { itemIndex, input, resultKey, error, secrets, provider, model, started };
+			}
+		}),
+	);
+
+	for (const entry of settled) {
+		const pairedItem = { item: entry.itemIndex };
+		if ('outcomes' in entry && entry.outcomes) {
+			for (const outcome of entry.outcomes) {
+				outputs[outcome.output].push({
+					json: { ...(withAiResult(entry.input.json, entry.resultKey, outcome.result) as IDataObject), ...(outcome.json ?? {}) },
+					binary: entry.input.binary,
+					pairedItem,
+				});
+			}
+			continue;
+		}
+		const nodeError = toNodeError(ctx, entry.error, entry.itemIndex, entry.secrets ?? []);
+		if (!ctx.continueOnFail()) throw nodeError;
+		const failure = entry.error as { usage?: Usage; attempts?: number };
+		const result: AiResult = {
+			decisionId: newDecisionId(),
+			step: config.step,
+			answer: null,
+			confidence: null,
+			confidenceMethod: 'none',
+			reason: '',
+			evidence: [],
+			needsReview: true,
+			reviewReason: 'failed',
+			error: nodeError.message,
+			provider: String(entry.provider),
+			model: String(entry.model),
+			usage: failure?.usage ?? emptyUsage(),
+			costUsd: costUsd(failure?.usage ?? emptyUsage(), priceFor(String(entry.model))),
+			attempts: failure?.attempts ?? 0,
+			latencyMs: Date.now() - (entry.started ?? Date.now()),
+			promptHash: '',
+			at: new Date().toISOString(),
+		};
+		outputs[config.reviewOutput].push({
+			json: withAiResult(entry.input.json, entry.resultKey, result) as IDataObject,
+			binary: entry.input.binary,
+			// with "On Error: Continue (using error output)" n8n moves items carrying `error` to the error output
+			error: nodeError,
+			pairedItem,
+		});
+	}
+	return outputs;
+}
+
+function itemContext(
+	ctx: IExecuteFunctions,
+	itemIndex: number,
+	client: ModelClient,
+	policy: CallPolicy,
+	options: AiOptions,
+	step: AiStep,
+	started: number,
+): ItemContext {
+	return {
+		itemIndex,
+		client,
+		policy,
+		options,
+		prepareText(value, field) {
+			if (value === undefined || value === null) {
+				throw new NodeOperationError(ctx.getNode(), `${field} is empty`, {
+					itemIndex,
+					description: `The expression for "${field}" gave no value for item ${itemIndex}.`,
+				});
+			}
+			const text = typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value);
+			if (text.trim() === '') {
+				throw new NodeOperationError(ctx.getNode(), `${field} is empty`, {
+					itemIndex,
+					description: `Item ${itemIndex} has no text in "${field}" to send to the model.`,
+				});
+			}
+			if (text.length > options.maxInputChars) {
+				throw new NodeOperationError(
+					ctx.getNode(),
+					`${field} is too long: ${text.length} characters, the limit is ${options.maxInputChars}`,
+					{ itemIndex, description: 'Raise "Max Input Characters" in Options, or shorten the text before this node.' },
+				);
+			}
+			return options.redact.length ? redact(text, options.redact).text : text;
+		},
+		result(own, call, promptParts) {
+			const usage = call?.usage ?? emptyUsage();
+			const override =
+				options.inputPrice > 0 || options.outputPrice > 0
+					? { input: options.inputPrice, output: options.outputPrice }
+					: undefined;
+			return {
+				decisionId: newDecisionId(),
+				step,
+				...own,
+				provider: client.provider,
+				model: call?.model ?? client.model,
+				...(call?.responseId ? { responseId: call.responseId } : {}),
+				usage,
+				costUsd: costUsd(usage, priceFor(client.model, override)),
+				attempts: call?.attempts ?? 0,
+				latencyMs: call?.latencyMs ?? Date.now() - started,
+				promptHash: promptHash({ ...promptParts, provider: client.provider, model: client.model, temperature: options.temperature }),
+				at: new Date().toISOString(),
+			};
+		},
+	};
+}
+
+function toNodeError(ctx: IExecuteFunctions, error: unknown, itemIndex: number, secrets: string[]): NodeOperationError | NodeApiError {
+	if (error instanceof NodeOperationError || error instanceof NodeApiError) return error;
+	if (error instanceof InvalidAnswerError) {
+		return new NodeOperationError(ctx.getNode(), `Item ${itemIndex}: ${error.message}`, {
+			itemIndex,
+			description: error.fields.length ? `Fields: ${error.fields.join(', ')}` : undefined,
+		});
+	}
+	if (error instanceof ProviderError) {
+		return new NodeApiError(
+			ctx.getNode(),
+			{ message: error.message, kind: error.kind, status: error.status ?? null } as JsonObject,
+			{ itemIndex, message: `Item ${itemIndex}: ${error.message}`, httpCode: error.status ? String(error.status) : undefined },
+		);
+	}
+	const message = error instanceof Error ? error.message : String(error);
+	let scrubbed = message;
+	for (const secret of secrets) if (secret && secret.length >= 4) scrubbed = scrubbed.split(secret).join('[redacted]');
+	return new NodeOperationError(ctx.getNode(), `Item ${itemIndex}: ${scrubbed}`, { itemIndex });
+}

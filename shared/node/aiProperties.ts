@@ -1,0 +1,147 @@
+/**
+ * Parameters every AI node shares: provider, credential, model, and the Options collection (throughput,
+ * retries, timeout, temperature, redaction, price override). Described once here, used by all three nodes.
+ */
+import type { INodeCredentialDescription, INodeProperties } from 'n8n-workflow';
+
+import { DEFAULT_MODELS } from '../providers';
+import { REDACTION_KINDS } from '../redact';
+
+export const aiCredentials: INodeCredentialDescription[] = [
+	{ name: 'governedAiAnthropicApi', required: true, displayOptions: { show: { provider: ['anthropic'] } } },
+	{ name: 'governedAiOpenAiApi', required: true, displayOptions: { show: { provider: ['openai'] } } },
+];
+
+export const providerProperties: INodeProperties[] = [
+	{
+		displayName: 'Provider',
+		name: 'provider',
+		type: 'options',
+		options: [
+			{ name: 'Anthropic', value: 'anthropic', description: 'Claude models through the Anthropic API' },
+			{
+				name: 'OpenAI or Compatible',
+				value: 'openai',
+				description: 'OpenAI, Azure OpenAI, Ollama, vLLM, LM Studio (set the base URL on the credential)',
+			},
+		],
+		default: 'openai',
+		description: 'Which model provider answers',
+	},
+	{
+		displayName: 'Model',
+		name: 'model',
+		type: 'string',
+		default: DEFAULT_MODELS.anthropic,
+		displayOptions: { show: { provider: ['anthropic'] } },
+		description: 'The Anthropic model ID, e.g. claude-haiku-4-5 or claude-sonnet-4-5',
+	},
+	{
+		displayName: 'Model',
+		name: 'model',
+		type: 'string',
+		default: DEFAULT_MODELS.openai,
+		displayOptions: { show: { provider: ['openai'] } },
+		description: 'The model ID, e.g. gpt-4.1-mini, or the model name your compatible server serves',
+	},
+];
+
+export function resultKeyProperty(defaultKey: string): INodeProperties {
+	return {
+		displayName: 'Result Key',
+		name: 'resultKey',
+		type: 'string',
+		default: defaultKey,
+		description: `The result is added to each item under ai.<key>. Rename it to keep two ${defaultKey} steps apart.`,
+	};
+}
+
+/** The shared options; a node may add its own entries. */
+export function aiOptionsProperty(extra: INodeProperties[] = []): INodeProperties {
+	return {
+		displayName: 'Options',
+		name: 'options',
+		type: 'collection',
+		placeholder: 'Add Option',
+		default: {},
+		options: [
+			...extra,
+			{
+				displayName: 'Concurrency',
+				name: 'concurrency',
+				type: 'number',
+				typeOptions: { minValue: 1 },
+				default: 5,
+				description: 'How many requests to the provider may be in flight at once for this node',
+			},
+			{
+				displayName: 'Input Price per Million Tokens (USD)',
+				name: 'inputPrice',
+				type: 'number',
+				typeOptions: { minValue: 0, numberPrecision: 4 },
+				default: 0,
+				description: 'Overrides the built-in price table for cost estimates. 0 uses the table.',
+			},
+			{
+				displayName: 'Max Input Characters',
+				name: 'maxInputChars',
+				type: 'number',
+				typeOptions: { minValue: 1 },
+				default: 100000,
+				description: 'Longer text fails the item with a clear error rather than being cut silently',
+			},
+			{
+				displayName: 'Max Re-Asks',
+				name: 'reasks',
+				type: 'number',
+				typeOptions: { minValue: 0 },
+				default: 2,
+				description: 'How often an invalid answer is sent back to the model with the validation errors',
+			},
+			{
+				displayName: 'Max Retries',
+				name: 'retries',
+				type: 'number',
+				typeOptions: { minValue: 0 },
+				default: 5,
+				description:
+					'Retries of rate-limit (429), server (5xx), timeout and connection errors per request, with backoff that honours retry-after',
+			},
+			{
+				displayName: 'Output Price per Million Tokens (USD)',
+				name: 'outputPrice',
+				type: 'number',
+				typeOptions: { minValue: 0, numberPrecision: 4 },
+				default: 0,
+				description: 'Overrides the built-in price table for cost estimates. 0 uses the table.',
+			},
+			{
+				displayName: 'Redact Before Sending',
+				name: 'redact',
+				type: 'multiOptions',
+				options: REDACTION_KINDS.map((kind) => ({
+					name: { email: 'E-Mail Addresses', phone: 'Phone Numbers', card: 'Card Numbers', iban: 'IBANs', account: 'Account Numbers' }[kind],
+					value: kind,
+				})),
+				default: [],
+				description: 'Replace these kinds of data with placeholders before the text leaves for the model',
+			},
+			{
+				displayName: 'Temperature',
+				name: 'temperature',
+				type: 'number',
+				typeOptions: { minValue: 0, maxValue: 2, numberPrecision: 2 },
+				default: 0,
+				description: 'Sampling temperature. K-sample confidence raises it to at least 0.7 for the extra samples to differ.',
+			},
+			{
+				displayName: 'Timeout (Seconds)',
+				name: 'timeoutSeconds',
+				type: 'number',
+				typeOptions: { minValue: 1 },
+				default: 60,
+				description: 'Time limit for one request to the provider; a timed-out request is retried',
+			},
+		],
+	};
+}

@@ -1,0 +1,169 @@
+/**
+ * Structured output, never regex-on-prose: the model answers into a JSON Schema made from a zod schema,
+ * the answer is validated with zod, and an invalid answer is sent back with the validation errors a bounded
+ * number of times. Transient failures (429, 5xx, timeouts, resets) are retried with backoff that honours
+ * `retry-after`; the rest fail at once.
+ */
+import { z } from 'zod/v4';
+
+import type { Usage } from './contract';
+import { addUsage, emptyUsage } from './cost';
+import type { Limiter } from './concurrency';
+import { classifyFailure, ProviderError } from './providers/errors';
+import type { Correction, ModelClient, ModelRequest, TokenLogprob } from './providers/types';
+
+/** The JSON Schema a model is asked to fill, from the zod schema that validates its answer. */
+export function toModelSchema(schema: z.ZodType): Record<string, unknown> {
+	const json = z.toJSONSchema(schema, { target: 'draft-7', io: 'output' }) as Record<string, unknown>;
+	delete json.$schema;
+	return json;
+}
+
+export interface CallPolicy {
+	/** retries of transient failures for one request (0 = none) */
+	retries: number;
+	/** re-asks after an invalid answer (0 = none) */
+	reasks: number;
+	timeoutMs: number;
+	limiter: Limiter;
+	baseDelayMs?: number;
+	maxDelayMs?: number;
+	/** values that must never appear in an error message (the API key) */
+	secrets?: string[];
+}
+
+export interface Answer<T> {
+	value: T;
+	/** every valid sample, the answer first (k-sample confidence counts them) */
+	samples: T[];
+	/** how many samples were asked for */
+	samplesRequested: number;
+	logprobs?: TokenLogprob[];
+	text: string;
+	usage: Usage;
+	/** HTTP requests made, retries and re-asks included */
+	attempts: number;
+	reasks: number;
+	latencyMs: number;
+	responseId?: string;
+	model: string;
+}
+
+/** A model answer that stayed invalid after every re-ask. Names the fields that were wrong. */
+export class InvalidAnswerError extends Error {
+	constructor(
+		readonly problems: string,
+		readonly fields: string[],
+		readonly lastAnswer: string,
+	) {
+		super(`The model's answer stayed invalid after re-asking: ${problems}`);
+		this.name = 'InvalidAnswerError';
+	}
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export function backoffMs(retry: number, base: number, max: number): number {
+	const exp = Math.min(max, base * 2 ** retry);
+	// "equal jitter": at least half the exponential step, so backoff never collapses to zero
+	return exp / 2 + Math.random() * (exp / 2);
+}
+
+/** One request with retries; the concurrency slot is held only while the request is in flight. */
+async function requestWithRetry(
+	client: ModelClient,
+	req: ModelRequest,
+	policy: CallPolicy,
+): Promise<{ response: Awaited<ReturnType<ModelClient['request']>>; attempts: number }> {
+	let attempts = 0;
+	for (;;) {
+		attempts++;
+		try {
+			const response = await policy.limiter.run(() => client.request(req, new AbortController().signal));
+			return { response, attempts };
+		} catch (error) {
+			const failure = classifyFailure(error, policy.secrets);
+			if (!failure.retryable || attempts > policy.retries) {
+				(failure as ProviderError & { attempts?: number }).attempts = attempts;
+				throw failure;
+			}
+			const wait = Math.max(
+				failure.retryAfterMs ?? 0,
+				backoffMs(attempts - 1, policy.baseDelayMs ?? 500, policy.maxDelayMs ?? 30_000),
+			);
+			await sleep(wait);
+		}
+	}
+}
+
+function describeIssues(error: z.ZodError): { problems: string; fields: string[] } {
+	const fields = error.issues.map((issue) => (issue.path.length ? issue.path.join('.') : '(answer)'));
+	const problems = error.issues
+		.map((issue) => `${issue.path.length ? issue.path.join('.') : 'answer'}: ${issue.message}`)
+		.join('; ');
+	return { problems, fields: [...new Set(fields)] };
+}
+
+/**
+ * Asks for one answer that `schema` accepts. `check` adds rules a JSON Schema cannot express (an evidence
+ * quote that must occur in the text…); it returns a problem description or undefined.
+ */
+export async function askStructured<S extends z.ZodType>(
+	client: ModelClient,
+	request: Omit<ModelRequest, 'corrections' | 'schema'>,
+	schema: S,
+	policy: CallPolicy,
+	check?: (value: z.infer<S>) => string | undefined,
+): Promise<Answer<z.infer<S>>> {
+	const started = Date.now();
+	const corrections: Correction[] = [];
+	const jsonSchema = toModelSchema(schema);
+	let usage = emptyUsage();
+	let attempts = 0;
+	for (let reask = 0; ; reask++) {
+		const { response, attempts: used } = await requestWithRetry(
+			client,
+			{ ...request, schema: jsonSchema, corrections: [...corrections] },
+			policy,
+		);
+		attempts += used;
+		usage = addUsage(usage, response.usage);
+		const [first, ...rest] = response.candidates;
+		const parsed = schema.safeParse(first.value);
+		let problems: { problems: string; fields: string[] } | undefined;
+		if (first.value === undefined) {
+			problems = { problems: 'the answer was not valid JSON', fields: ['(answer)'] };
+		} else if (!parsed.success) {
+			problems = describeIssues(parsed.error);
+		} else if (check) {
+			const extra = check(parsed.data);
+			if (extra) problems = { problems: extra, fields: [] };
+		}
+		if (!problems && parsed.success) {
+			const samples: Array<z.infer<S>> = [parsed.data];
+			for (const candidate of rest) {
+				const sample = schema.safeParse(candidate.value);
+				if (sample.success && (!check || !check(sample.data))) samples.push(sample.data);
+			}
+			return {
+				value: parsed.data,
+				samples,
+				samplesRequested: request.samples,
+				logprobs: first.logprobs,
+				text: first.text,
+				usage,
+				attempts,
+				reasks: reask,
+				latencyMs: Date.now() - started,
+				responseId: response.responseId,
+				model: response.model,
+			};
+		}
+		if (reask >= policy.reasks) {
+			const error = new InvalidAnswerError(problems!.problems, problems!.fields, first.text);
+			Object.assign(error, { usage, attempts });
+			throw error;
+		}
+		corrections.push({ answer: first.text, problems: problems!.problems });
+	}
+}
