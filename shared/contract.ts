@@ -59,7 +59,9 @@ export const aiResultSchema = z.object({
 	/** AI Decide: the chosen action must be approved by a person */
 	requiresApproval: z.boolean().optional(),
 	at: z.string(),
-});
+})
+	// each node adds fields of its own (label, scores, fields, rule…): keep them when reading a result
+	.passthrough();
 export type AiResult = z.infer<typeof aiResultSchema>;
 
 export const GATE_BANDS = ['auto', 'review', 'reject'] as const;
