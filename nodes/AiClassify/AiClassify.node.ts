@@ -45,7 +45,7 @@ export class AiClassify implements INodeType {
 				typeOptions: { rows: 2 },
 				default: '={{ $json.text }}',
 				required: true,
-				description: 'The text to classify, usually an expression such as {{ $json.body.message }}',
+				description: 'The text to classify, usually an expression that reads a field of the incoming item',
 			},
 			{
 				displayName: 'Categories',

@@ -36,11 +36,11 @@ export function answerSchema(names: [string, ...string[]], multiLabel: boolean, 
 }
 
 /** Every shape `answerSchema` can produce, for typing the code that reads answers. */
-const anyAnswer = z.object({
+export const anyClassifyAnswer = z.object({
 	label: z.string().optional(),
 	labels: z.array(z.string()).optional(),
 	reason: z.string(),
 	evidence: z.array(z.string()),
 	confidence: z.number().optional(),
 });
-export type ClassifyAnswer = z.infer<typeof anyAnswer>;
+export type ClassifyAnswer = z.infer<typeof anyClassifyAnswer>;

@@ -43,7 +43,7 @@ export class ConfidenceGate implements INodeType {
 				type: 'string',
 				default: 'classify',
 				displayOptions: { show: { source: ['key'] } },
-				description: 'The key under ai.<key> to read',
+				description: 'The name of the AI result to read, e.g. classify for ai.classify',
 			},
 			{
 				displayName: 'Confidence',

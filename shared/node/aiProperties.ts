@@ -52,7 +52,7 @@ export function resultKeyProperty(defaultKey: string): INodeProperties {
 		name: 'resultKey',
 		type: 'string',
 		default: defaultKey,
-		description: `The result is added to each item under ai.<key>. Rename it to keep two ${defaultKey} steps apart.`,
+		description: `The result is added to each item under ai.${defaultKey} by default. Rename it to keep two ${defaultKey} steps apart.`,
 	};
 }
 

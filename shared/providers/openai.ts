@@ -35,7 +35,15 @@ export class OpenAiClient implements ModelClient {
 		} catch (error) {
 			const e = error as { status?: number; message?: string };
 			// compatible servers without structured outputs reject response_format.json_schema with a 400
-			if (this.jsonMode === 'json_schema' && e.status === 400 && /response_format|json_schema/i.test(String(e.message))) {
+			// (but an invalid schema of ours must surface, not hide behind JSON mode)
+			const message = String(e.message);
+			if (
+				this.jsonMode === 'json_schema' &&
+				e.status === 400 &&
+				/response_format|json_schema/i.test(message) &&
+				/not supported|unsupported|unknown|unrecognized|not allowed|invalid value/i.test(message) &&
+				!/invalid schema/i.test(message)
+			) {
 				return await this.send(req, signal, 'json_object');
 			}
 			throw error;

@@ -1,0 +1,89 @@
+/** Public types of the local provider server. Other helpers code against these names: keep them. */
+
+export type ApiKind = 'anthropic' | 'openai';
+
+export interface ProviderServerOptions {
+	/** Port on 127.0.0.1; 0 (the default) picks a free one. */
+	port?: number;
+	/** Added before every response, errors included. */
+	latencyMs?: number;
+	/** Requests per minute over a sliding 60 s window; above it the answer is 429 with retry-after. */
+	rpmLimit?: number;
+	/** Produces the answer to each request (a fixed Reply answers every request alike); default `autoResponder`. */
+	responder?: Responder | Reply;
+}
+
+export interface ProviderServer {
+	/** http://127.0.0.1:PORT */
+	url: string;
+	/** baseURL for the Anthropic SDK. */
+	anthropicBaseUrl: string;
+	/** baseURL for the OpenAI SDK (…/v1). */
+	openaiBaseUrl: string;
+	/** Every request received, in arrival order (cleared in place by reset()). */
+	requests: RecordedRequest[];
+	/** The largest number of requests being handled at once since start or the last reset(). */
+	readonly maxInFlight: number;
+	/** A Responder, or one fixed Reply for every request. */
+	setResponder(r: Responder | Reply): void;
+	setOptions(o: Partial<ProviderServerOptions>): void;
+	/** Clears requests, maxInFlight, the rate-limit window and the prompt caches. */
+	reset(): void;
+	/** Stops listening and ends hanging requests. */
+	close(): Promise<void>;
+}
+
+export interface RecordedRequest {
+	api: ApiKind;
+	/** Request path without the query string, e.g. /v1/messages. */
+	path: string;
+	method: string;
+	/** Lower-case header names; API keys replaced by "[redacted]". */
+	headers: Record<string, string>;
+	/** The parsed JSON body (undefined for GET or a body that is not JSON). */
+	body: any;
+	receivedAt: number;
+	respondedAt?: number;
+	status?: number;
+	/** The system / developer instructions as text. */
+	systemText: string;
+	/** The text of the last user message. */
+	userText: string;
+	/** Estimated input tokens: ceil(chars / 4) over tools, schema, system and messages. */
+	promptTokens: number;
+	/** The JSON schema the request asks to fill (forced tool input_schema, output_config or response_format), if any. */
+	schema?: object;
+	/** Name of the tool the answer must call, when the request forces (or offers exactly one) tool. */
+	toolName?: string;
+	/** The model id the request named. */
+	model?: string;
+	/** OpenAI `n` (1 when absent; always 1 for Anthropic). */
+	n: number;
+	/** True when the request asks for JSON (schema, json_object or a tool). */
+	wantsJson: boolean;
+	/** 0-based arrival index. */
+	index: number;
+}
+
+export interface TokenLogprob {
+	token: string;
+	logprob: number;
+	top_logprobs?: { token: string; logprob: number }[];
+}
+
+interface ReplyCommon {
+	/** Extra delay before this answer, on top of latencyMs. */
+	delayMs?: number;
+}
+
+export type JsonReply = ReplyCommon & { json: unknown; logprobs?: TokenLogprob[] };
+export type TextReply = ReplyCommon & { text: string; logprobs?: TokenLogprob[] };
+export type ErrorReply = ReplyCommon & { status: number; retryAfter?: number; errorType?: string; message?: string };
+export type MalformedReply = ReplyCommon & { malformed: true };
+export type HangReply = ReplyCommon & { hang: true };
+export type RefusalReply = ReplyCommon & { refusal: string };
+
+export type Reply = JsonReply | TextReply | ErrorReply | MalformedReply | HangReply | RefusalReply;
+
+/** Called once per answer: once per request, or n times (sampleIndex 0..n-1) for an OpenAI `n` request. */
+export type Responder = (req: RecordedRequest, sampleIndex: number) => Reply | Promise<Reply>;
