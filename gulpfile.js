@@ -1,8 +1,9 @@
-// Copies node and credential icons next to the compiled files in dist/ (tsc does not copy them).
+// Copies node and credential icons and the nodes' codex files next to the compiled files in dist/
+// (tsc copies neither).
 const { src, dest } = require('gulp');
 
 function buildIcons() {
-	return src(['nodes/**/*.{png,svg}', 'credentials/**/*.{png,svg}'], { base: '.', encoding: false }).pipe(dest('dist'));
+	return src(['nodes/**/*.{png,svg}', 'nodes/**/*.node.json', 'credentials/**/*.{png,svg}'], { base: '.', encoding: false }).pipe(dest('dist'));
 }
 
 exports['build:icons'] = buildIcons;
