@@ -1,0 +1,322 @@
+/**
+ * The hash chain of an audit stream.
+ *
+ * Each record carries the hash of the record before it (`prevHash`) and its own
+ * `hash = sha256(prevHash + canonical(record without hash))`. Changing, removing, adding or moving a
+ * record breaks the chain at that point, and `ChainVerifier` names the first place where it breaks.
+ *
+ * The canonical form is a stored format: records written today must verify in every later version, so it
+ * lives here, frozen, rather than in a general helper that may change.
+ */
+import { createHash } from 'node:crypto';
+
+import type { AuditDraft, AuditRecord } from './record';
+
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** JSON with keys sorted (by UTF-16 code units) and no whitespace; `undefined` members are left out. */
+export function canonicalJson(value: unknown): string {
+	if (value === null || value === undefined) return 'null';
+	switch (typeof value) {
+		case 'string':
+			return JSON.stringify(value);
+		case 'number':
+			return Number.isFinite(value) ? JSON.stringify(value) : 'null';
+		case 'boolean':
+			return value ? 'true' : 'false';
+		case 'object':
+			break;
+		default:
+			// bigint, function, symbol: never in a record built by buildDraft; refuse rather than guess
+			throw new Error(`cannot serialise a ${typeof value} in an audit record`);
+	}
+	if (Array.isArray(value)) {
+		let out = '[';
+		for (let i = 0; i < value.length; i++) {
+			if (i > 0) out += ',';
+			out += canonicalJson(value[i]);
+		}
+		return out + ']';
+	}
+	const obj = value as Record<string, unknown>;
+	const keys = Object.keys(obj).sort();
+	let out = '{';
+	let first = true;
+	for (const key of keys) {
+		const member = obj[key];
+		if (member === undefined) continue;
+		if (!first) out += ',';
+		first = false;
+		out += JSON.stringify(key) + ':' + canonicalJson(member);
+	}
+	return out + '}';
+}
+
+export function sha256Hex(text: string): string {
+	return createHash('sha256').update(text).digest('hex');
+}
+
+/** The hash a record should carry: over its previous hash and everything in it except `hash`. */
+export function computeHash(record: Record<string, unknown>): string {
+	const rest: Record<string, unknown> = { ...record };
+	delete rest.hash;
+	const prevHash = typeof rest.prevHash === 'string' ? rest.prevHash : '';
+	return sha256Hex(prevHash + canonicalJson(rest));
+}
+
+/** Where a stream's chain currently ends; a new stream starts at the genesis head. */
+export interface ChainHead {
+	sequence: number;
+	hash: string;
+	recordId: string | null;
+}
+
+export const GENESIS_HEAD: ChainHead = { sequence: 0, hash: GENESIS_HASH, recordId: null };
+
+/** Numbers, links and hashes a batch of drafts onto the head of a stream. Call only under the sink's lock. */
+export function sealRecords(stream: string, head: ChainHead, drafts: AuditDraft[]): AuditRecord[] {
+	const out: AuditRecord[] = [];
+	let prev = head;
+	for (const draft of drafts) {
+		const unsealed = {
+			...draft,
+			stream,
+			sequence: prev.sequence + 1,
+			prevHash: prev.hash,
+			prevRecordId: prev.recordId,
+		};
+		const record = { ...unsealed, hash: computeHash(unsealed) } as AuditRecord;
+		out.push(record);
+		prev = { sequence: record.sequence, hash: record.hash, recordId: record.recordId };
+	}
+	return out;
+}
+
+export function headOf(record: Pick<AuditRecord, 'sequence' | 'hash' | 'recordId'>): ChainHead {
+	return { sequence: record.sequence, hash: record.hash, recordId: record.recordId };
+}
+
+/**
+ * What the chain itself needs of a record; the rest is covered by the hash, whatever it holds.
+ * Checked by hand rather than with zod: Verify runs this 100,000 times in a few seconds.
+ */
+function chainFieldsProblem(raw: unknown): string | null {
+	if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return 'not an object';
+	const r = raw as Record<string, unknown>;
+	if (typeof r.recordId !== 'string') return 'recordId: expected a string';
+	if (typeof r.sequence !== 'number' || !Number.isInteger(r.sequence) || r.sequence < 1) {
+		return 'sequence: expected a positive integer';
+	}
+	if (typeof r.prevHash !== 'string') return 'prevHash: expected a string';
+	if (r.prevRecordId !== null && typeof r.prevRecordId !== 'string') return 'prevRecordId: expected a string or null';
+	if (typeof r.hash !== 'string') return 'hash: expected a string';
+	return null;
+}
+
+interface ChainFields {
+	recordId: string;
+	sequence: number;
+	prevHash: string;
+	prevRecordId: string | null;
+	hash: string;
+}
+
+export const CHAIN_PROBLEMS = ['malformed', 'edited', 'deleted', 'inserted', 'reordered'] as const;
+export type ChainProblem = (typeof CHAIN_PROBLEMS)[number];
+
+export interface FirstBad {
+	problem: ChainProblem;
+	/** the sequence number where the chain breaks (for a deletion: the first missing number) */
+	sequence: number | null;
+	/** the record concerned; for a deletion of one record, the id its successor names as its predecessor */
+	recordId: string | null;
+	/** 1-based position in the order the sink returned the records */
+	position: number;
+	detail: string;
+}
+
+export interface VerifyResult {
+	valid: boolean;
+	records: number;
+	firstBad: FirstBad | null;
+	lastSequence: number;
+	lastHash: string;
+}
+
+interface Pending {
+	kind: 'gap' | 'link' | 'backwards';
+	expectedSequence: number;
+	sequence: number;
+	recordId: string | null;
+	prevRecordId: string | null;
+	prevHash: string;
+	position: number;
+	/** resolved while the rest of the stream is read */
+	missingFoundLater: boolean;
+	prevHashIsKnown: boolean;
+}
+
+/**
+ * Checks a stream's records in stored order, one batch at a time, so a large stream never has to sit in
+ * memory as objects. After the first break it only keeps reading sequence numbers and hashes, which it
+ * needs to tell a deletion from a reordering and an insertion.
+ *
+ * Known limit of any unkeyed chain: removing records from the end, or rewriting every record from some
+ * point on with fresh hashes, leaves a valid shorter/other chain. The `audit` stamp on each n8n item (its
+ * sequence and hash) and a copy of the last hash kept elsewhere are what catch those.
+ */
+export class ChainVerifier {
+	private count = 0;
+	private expected: ChainHead = GENESIS_HEAD;
+	private firstBad: FirstBad | null = null;
+	private pending: Pending | null = null;
+	private readonly seenHashes = new Set<string>();
+	private readonly seenSequences = new Set<number>();
+
+	push(raw: unknown): void {
+		this.count++;
+		const position = this.count;
+		const looseSequence = readNumber(raw, 'sequence');
+		const looseHash = readString(raw, 'hash');
+		if (looseHash) this.seenHashes.add(looseHash);
+		if (this.pending) {
+			if (looseSequence === this.pending.expectedSequence) this.pending.missingFoundLater = true;
+			if (this.pending.prevHash === looseHash) this.pending.prevHashIsKnown = true;
+		}
+		if (this.firstBad || this.pending) {
+			if (looseSequence !== null) this.seenSequences.add(looseSequence);
+			return;
+		}
+
+		const problem = chainFieldsProblem(raw);
+		if (problem) {
+			this.firstBad = {
+				problem: 'malformed',
+				sequence: looseSequence,
+				recordId: readString(raw, 'recordId'),
+				position,
+				detail: `not an audit record: ${problem}`,
+			};
+			return;
+		}
+		const record = raw as ChainFields;
+		const alreadySeen = this.seenSequences.has(record.sequence);
+		this.seenSequences.add(record.sequence);
+
+		// hash the record as stored (not the parsed copy, which drops fields someone may have added)
+		if (computeHash(raw as Record<string, unknown>) !== record.hash) {
+			this.firstBad = {
+				problem: 'edited',
+				sequence: record.sequence,
+				recordId: record.recordId,
+				position,
+				detail: `the content of record ${record.sequence} no longer matches its hash`,
+			};
+			return;
+		}
+		const expectedSequence = this.expected.sequence + 1;
+		if (record.sequence === expectedSequence && record.prevHash === this.expected.hash) {
+			this.expected = headOf(record);
+			return;
+		}
+		if (record.sequence < expectedSequence) {
+			this.firstBad = {
+				problem: alreadySeen ? 'inserted' : 'reordered',
+				sequence: record.sequence,
+				recordId: record.recordId,
+				position,
+				detail: alreadySeen
+					? `a second record with sequence ${record.sequence} appears after sequence ${this.expected.sequence}`
+					: `record ${record.sequence} appears after record ${this.expected.sequence}`,
+			};
+			return;
+		}
+		// A gap or a broken link: whether it is a deletion, a move or an insertion depends on what follows.
+		this.pending = {
+			kind: record.sequence > expectedSequence ? 'gap' : 'link',
+			expectedSequence,
+			sequence: record.sequence,
+			recordId: record.recordId,
+			prevRecordId: record.prevRecordId,
+			prevHash: record.prevHash,
+			position,
+			missingFoundLater: false,
+			prevHashIsKnown: this.seenHashes.has(record.prevHash),
+		};
+	}
+
+	pushAll(records: Iterable<unknown>): void {
+		for (const record of records) this.push(record);
+	}
+
+	result(): VerifyResult {
+		const firstBad = this.firstBad ?? (this.pending ? this.classify(this.pending) : null);
+		return {
+			valid: firstBad === null,
+			records: this.count,
+			firstBad,
+			lastSequence: this.expected.sequence,
+			lastHash: this.expected.hash,
+		};
+	}
+
+	private classify(p: Pending): FirstBad {
+		if (p.kind === 'gap') {
+			if (p.missingFoundLater) {
+				return {
+					problem: 'reordered',
+					sequence: p.sequence,
+					recordId: p.recordId,
+					position: p.position,
+					detail: `record ${p.sequence} appears before record ${p.expectedSequence}`,
+				};
+			}
+			const missing = p.sequence - p.expectedSequence;
+			return {
+				problem: 'deleted',
+				sequence: p.expectedSequence,
+				// the successor names its predecessor, which is the deleted record when one record is gone
+				recordId: missing === 1 ? p.prevRecordId : null,
+				position: p.position,
+				detail:
+					missing === 1
+						? `record ${p.expectedSequence} (${p.prevRecordId ?? 'unknown id'}) is missing before record ${p.sequence} (${p.recordId})`
+						: `records ${p.expectedSequence}..${p.sequence - 1} are missing before record ${p.sequence} (${p.recordId}); the last of them was ${p.prevRecordId ?? 'unknown'}`,
+			};
+		}
+		if (p.prevHashIsKnown) {
+			return {
+				problem: 'reordered',
+				sequence: p.sequence,
+				recordId: p.recordId,
+				position: p.position,
+				detail: `record ${p.sequence} follows a different record than the one before it`,
+			};
+		}
+		return {
+			problem: 'inserted',
+			sequence: p.sequence,
+			recordId: p.recordId,
+			position: p.position,
+			detail: `record ${p.sequence} does not chain from record ${p.expectedSequence - 1}; it was inserted or replaced`,
+		};
+	}
+}
+
+export function verifyChain(records: Iterable<unknown>): VerifyResult {
+	const verifier = new ChainVerifier();
+	verifier.pushAll(records);
+	return verifier.result();
+}
+
+function readNumber(raw: unknown, key: string): number | null {
+	if (typeof raw !== 'object' || raw === null) return null;
+	const value = (raw as Record<string, unknown>)[key];
+	return typeof value === 'number' ? value : null;
+}
+
+function readString(raw: unknown, key: string): string | null {
+	if (typeof raw !== 'object' || raw === null) return null;
+	const value = (raw as Record<string, unknown>)[key];
+	return typeof value === 'string' ? value : null;
+}

@@ -1,0 +1,232 @@
+/**
+ * The PostgreSQL sink. Safe with several n8n workers appending to one stream at once: each append runs
+ * in one transaction that first takes a transaction-scoped advisory lock on (table, stream), then reads
+ * the stream's last (sequence, hash), chains the batch onto it and inserts it. The lock is released by
+ * COMMIT/ROLLBACK, so a crashed worker never leaves it held; the primary key (stream, sequence) is the
+ * last line of defence against a gap or a duplicate.
+ *
+ * One pool per node run, ended by `close()`: no connection outlives the execution that opened it.
+ */
+import { Pool, type PoolClient, type PoolConfig } from 'pg';
+
+import { GENESIS_HEAD, sealRecords, type ChainHead } from './chain';
+import type { AuditDraft, AuditRecord } from './record';
+import { AuditSinkError, checkStreamName, type AuditSink, type TimeWindow } from './sink';
+
+export const DEFAULT_TABLE = 'governed_ai_audit';
+
+export const PG_SSL_MODES = ['disable', 'require', 'requireNoVerify'] as const;
+export type PgSslMode = (typeof PG_SSL_MODES)[number];
+
+/** The fields of the `governedAiPostgres` credential. */
+export interface PgConnection {
+	host: string;
+	port: number;
+	database: string;
+	user: string;
+	password?: string;
+	ssl?: PgSslMode;
+}
+
+export function poolConfig(connection: PgConnection): PoolConfig {
+	const ssl = connection.ssl ?? 'disable';
+	return {
+		host: connection.host,
+		port: Number(connection.port) || 5432,
+		database: connection.database,
+		user: connection.user,
+		password: connection.password || undefined,
+		ssl: ssl === 'disable' ? false : { rejectUnauthorized: ssl === 'require' },
+		max: 2,
+		connectionTimeoutMillis: 10_000,
+	};
+}
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+
+/** `table` or `schema.table`, each part a plain identifier; returned quoted. */
+export function quoteTableName(name: string): string {
+	const parts = name.trim().split('.');
+	if (parts.length > 2 || parts.some((p) => !IDENTIFIER.test(p))) {
+		throw new AuditSinkError(
+			`Table name "${name}" is not allowed: use letters, digits and underscores (optionally schema.table)`,
+			'tableName',
+		);
+	}
+	return parts.map((p) => `"${p}"`).join('.');
+}
+
+/** Connects and runs `SELECT 1`; used by the credential test. */
+export async function testPgConnection(connection: PgConnection): Promise<void> {
+	const pool = new Pool({ ...poolConfig(connection), max: 1 });
+	try {
+		await pool.query('SELECT 1');
+	} finally {
+		await pool.end();
+	}
+}
+
+const PAGE = 5000;
+const INSERT_CHUNK = 1000;
+const COLUMNS = [
+	'stream',
+	'sequence',
+	'record_id',
+	'workflow_id',
+	'execution_id',
+	'node_name',
+	'item_index',
+	'at',
+	'prev_hash',
+	'hash',
+	'record',
+] as const;
+
+export class PgSink implements AuditSink {
+	private readonly pool: Pool;
+	private readonly table: string;
+	private readonly plainTable: string;
+	private tableReady = false;
+	private closed = false;
+
+	constructor(connection: PgConnection, tableName: string = DEFAULT_TABLE) {
+		this.table = quoteTableName(tableName);
+		this.plainTable = tableName.trim();
+		this.pool = new Pool(poolConfig(connection));
+		// an idle client's network error must not crash the n8n process
+		this.pool.on('error', () => undefined);
+	}
+
+	private async transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+		const client = await this.pool.connect();
+		try {
+			await client.query('BEGIN');
+			const result = await work(client);
+			await client.query('COMMIT');
+			return result;
+		} catch (error) {
+			await client.query('ROLLBACK').catch(() => undefined);
+			throw error;
+		} finally {
+			client.release();
+		}
+	}
+
+	/** Creates the table when missing; serialised, since concurrent CREATE TABLE IF NOT EXISTS can clash. */
+	async ensureTable(): Promise<void> {
+		if (this.tableReady) return;
+		const exists = await this.pool.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [this.table]);
+		if (!exists.rows[0]?.t) {
+			await this.transaction(async (client) => {
+				await client.query('SELECT pg_advisory_xact_lock(hashtext($1), 0)', [this.plainTable]);
+				await client.query(`CREATE TABLE IF NOT EXISTS ${this.table} (
+					stream text NOT NULL,
+					sequence bigint NOT NULL,
+					record_id text NOT NULL UNIQUE,
+					workflow_id text,
+					execution_id text,
+					node_name text,
+					item_index integer,
+					at timestamptz NOT NULL,
+					prev_hash text NOT NULL,
+					hash text NOT NULL,
+					record jsonb NOT NULL,
+					PRIMARY KEY (stream, sequence)
+				)`);
+				const index = `"${this.plainTable.replace(/\./g, '_').slice(0, 50)}_stream_at"`;
+				await client.query(`CREATE INDEX IF NOT EXISTS ${index} ON ${this.table} (stream, at)`);
+			});
+		}
+		this.tableReady = true;
+	}
+
+	async append(stream: string, drafts: AuditDraft[]): Promise<AuditRecord[]> {
+		checkStreamName(stream);
+		if (drafts.length === 0) return [];
+		await this.ensureTable();
+		return await this.transaction(async (client) => {
+			await client.query('SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))', [this.plainTable, stream]);
+			const last = await client.query<{ sequence: string; hash: string; record_id: string }>(
+				`SELECT sequence, hash, record_id FROM ${this.table} WHERE stream = $1 ORDER BY sequence DESC LIMIT 1`,
+				[stream],
+			);
+			const row = last.rows[0];
+			const head: ChainHead = row
+				? { sequence: Number(row.sequence), hash: row.hash, recordId: row.record_id }
+				: GENESIS_HEAD;
+			const records = sealRecords(stream, head, drafts);
+			for (let start = 0; start < records.length; start += INSERT_CHUNK) {
+				const chunk = records.slice(start, start + INSERT_CHUNK);
+				const values: unknown[] = [];
+				const tuples = chunk.map((r, i) => {
+					values.push(
+						r.stream,
+						r.sequence,
+						r.recordId,
+						r.workflowId,
+						r.executionId,
+						r.nodeName,
+						r.itemIndex,
+						r.at,
+						r.prevHash,
+						r.hash,
+						JSON.stringify(r),
+					);
+					const base = i * COLUMNS.length;
+					return `(${COLUMNS.map((_, c) => `$${base + c + 1}`).join(',')})`;
+				});
+				await client.query(`INSERT INTO ${this.table} (${COLUMNS.join(',')}) VALUES ${tuples.join(',')}`, values);
+			}
+			return records;
+		});
+	}
+
+	/**
+	 * One query through a cursor, fetched a page at a time: one consistent snapshot of the stream (an
+	 * append committing meanwhile is either wholly in or wholly out), memory bounded by the page size, and
+	 * one plan instead of one per page (paging with LIMIT sorted the whole rest of a freshly filled table
+	 * for every page until autovacuum had analysed it).
+	 */
+	async *read(stream: string, window?: TimeWindow): AsyncIterable<unknown[]> {
+		checkStreamName(stream);
+		const exists = await this.pool.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [this.table]);
+		if (!exists.rows[0]?.t) return;
+		const params: unknown[] = [stream];
+		let filter = '';
+		if (window?.from) {
+			params.push(window.from);
+			filter += ` AND at >= $${params.length}`;
+		}
+		if (window?.to) {
+			params.push(window.to);
+			filter += ` AND at < $${params.length}`;
+		}
+		const client = await this.pool.connect();
+		let open = false;
+		try {
+			await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+			open = true;
+			// jsonb as text, parsed here with JSON.parse
+			await client.query(
+				`DECLARE audit_read NO SCROLL CURSOR FOR SELECT record::text AS record FROM ${this.table} WHERE stream = $1${filter} ORDER BY sequence`,
+				params,
+			);
+			for (;;) {
+				const page = await client.query<{ record: string }>(`FETCH ${PAGE} FROM audit_read`);
+				if (page.rows.length === 0) break;
+				yield page.rows.map((r) => JSON.parse(r.record) as unknown);
+			}
+			await client.query('COMMIT');
+			open = false;
+		} finally {
+			if (open) await client.query('ROLLBACK').catch(() => undefined);
+			client.release();
+		}
+	}
+
+	async close(): Promise<void> {
+		if (this.closed) return;
+		this.closed = true;
+		await this.pool.end();
+	}
+}

@@ -1,0 +1,233 @@
+/**
+ * The audit record: one per item that passes an Audit Log node, built from the item's latest AI result,
+ * its gate result and its human review (see shared/contract.ts). A record never holds a secret: the item
+ * itself never carries API keys, and the optional input copy drops every field whose name looks like one.
+ */
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+
+import {
+	CONFIDENCE_METHODS,
+	GATE_BANDS,
+	REVIEW_DECISIONS,
+	gateSchema,
+	latestAiResult,
+	reviewSchema,
+	usageSchema,
+	type AuditStamp,
+} from '../contract';
+import { redact } from '../redact';
+import { canonicalJson, sha256Hex } from './chain';
+
+export const AUDIT_RECORD_VERSION = 1;
+
+/** Item fields the nodes of this package add; the input hash covers everything else. */
+export const CONTRACT_FIELDS = ['ai', 'gate', 'review', 'audit'] as const;
+
+/** Field names never copied into a record. */
+export const SECRET_FIELD = /key|secret|token|password/i;
+
+const nullableString = z.string().nullable();
+
+export const auditRecordSchema = z.object({
+	v: z.literal(AUDIT_RECORD_VERSION),
+	// identity
+	recordId: z.string(),
+	stream: z.string(),
+	sequence: z.number().int().positive(),
+	workflowId: nullableString,
+	executionId: nullableString,
+	/** the Audit Log node that wrote the record */
+	nodeName: nullableString,
+	itemIndex: z.number().int().nonnegative(),
+	/** when the record was made (ISO 8601, UTC) */
+	at: z.string(),
+	// the input
+	inputHash: z.string(),
+	/** only when "Include Redacted Input" is on */
+	input: z.record(z.unknown()).optional(),
+	// the AI decision (all null when the item carries no AI result)
+	aiKey: nullableString,
+	step: nullableString,
+	decisionId: nullableString,
+	decidedAt: nullableString,
+	provider: nullableString,
+	model: nullableString,
+	responseId: nullableString,
+	/** hash of the prompt and settings that produced the decision */
+	promptHash: nullableString,
+	answer: z.unknown(),
+	/** the label the decision is counted under in reports: the gate's label, else a text answer */
+	label: nullableString,
+	confidence: z.number().nullable(),
+	confidenceMethod: z.enum(CONFIDENCE_METHODS).nullable(),
+	reason: nullableString,
+	needsReview: z.boolean().nullable(),
+	reviewReason: nullableString,
+	requiresApproval: z.boolean().nullable(),
+	// the gate
+	gate: z
+		.object({
+			band: z.enum(GATE_BANDS),
+			sampled: z.boolean(),
+			mode: z.string(),
+			high: z.number(),
+			low: z.number(),
+		})
+		.nullable(),
+	// the person
+	review: z
+		.object({
+			decision: z.enum(REVIEW_DECISIONS),
+			reviewer: nullableString,
+			comment: nullableString,
+			edits: z.record(z.object({ from: z.unknown(), to: z.unknown() })).nullable(),
+			decidedAt: nullableString,
+			waitedMs: z.number().nullable(),
+		})
+		.nullable(),
+	// cost
+	usage: usageSchema.nullable(),
+	costUsd: z.number().nullable(),
+	attempts: z.number().nullable(),
+	latencyMs: z.number().nullable(),
+	error: nullableString,
+	// the chain
+	prevHash: z.string(),
+	prevRecordId: nullableString,
+	hash: z.string(),
+});
+export type AuditRecord = z.infer<typeof auditRecordSchema>;
+
+/** A record before the sink numbers and chains it. */
+export type AuditDraft = Omit<AuditRecord, 'stream' | 'sequence' | 'prevHash' | 'prevRecordId' | 'hash'>;
+
+export interface DraftContext {
+	workflowId: string | null;
+	executionId: string | null;
+	nodeName: string | null;
+	itemIndex: number;
+	/** which `ai.<key>` to record; the item's latest AI result when empty */
+	aiKey?: string;
+	includeInput?: boolean;
+	now?: Date;
+}
+
+type Json = Record<string, unknown>;
+
+function isObject(value: unknown): value is Json {
+	return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * A plain-JSON copy: drops undefined, turns dates into strings, and replaces NUL characters, which
+ * PostgreSQL's jsonb refuses. Done before hashing, so every sink stores exactly what was hashed.
+ */
+export function toPlainJson<T>(value: T): T {
+	const text = JSON.stringify(value, (_key, v: unknown) =>
+		typeof v === 'string' && v.includes('\u0000') ? v.replace(/\u0000/g, '\uFFFD') : v,
+	);
+	return (text === undefined ? null : JSON.parse(text)) as T;
+}
+
+/** The item's own fields, without the ones this package adds. */
+export function inputFields(json: Json): Json {
+	const out: Json = {};
+	for (const [key, value] of Object.entries(json)) {
+		if (!(CONTRACT_FIELDS as readonly string[]).includes(key)) out[key] = value;
+	}
+	return out;
+}
+
+/** A copy with secret-looking fields removed and personal data in text masked. */
+export function redactInput(value: unknown): unknown {
+	if (typeof value === 'string') return redact(value).text;
+	if (Array.isArray(value)) return value.map(redactInput);
+	if (isObject(value)) {
+		const out: Json = {};
+		for (const [key, member] of Object.entries(value)) {
+			if (SECRET_FIELD.test(key)) continue;
+			out[key] = redactInput(member);
+		}
+		return out;
+	}
+	return value;
+}
+
+function labelOf(answer: unknown, gateLabel: string | null | undefined): string | null {
+	if (typeof gateLabel === 'string' && gateLabel) return gateLabel;
+	if (typeof answer === 'string') return answer;
+	if (Array.isArray(answer) && answer.length > 0 && answer.every((a) => typeof a === 'string')) {
+		return [...answer].sort().join(', ');
+	}
+	return null;
+}
+
+function errorOf(json: Json, aiError: string | undefined): string | null {
+	if (aiError) return aiError;
+	// an item routed by Continue On Fail of an earlier node
+	const error = json.error;
+	if (typeof error === 'string') return error;
+	if (isObject(error) && typeof error.message === 'string') return error.message;
+	return null;
+}
+
+/** Builds the record for one item. Throws only on values JSON cannot hold. */
+export function buildDraft(json: Json, ctx: DraftContext): AuditDraft {
+	const latest = latestAiResult(json, ctx.aiKey || undefined);
+	const ai = latest?.result;
+	const gateParsed = gateSchema.safeParse(json.gate);
+	const gate = gateParsed.success ? gateParsed.data : null;
+	const reviewParsed = reviewSchema.safeParse(json.review);
+	const review = reviewParsed.success ? reviewParsed.data : null;
+	const input = toPlainJson(inputFields(json));
+
+	const draft: AuditDraft = {
+		v: AUDIT_RECORD_VERSION,
+		recordId: randomUUID(),
+		workflowId: ctx.workflowId,
+		executionId: ctx.executionId,
+		nodeName: ctx.nodeName,
+		itemIndex: ctx.itemIndex,
+		at: (ctx.now ?? new Date()).toISOString(),
+		inputHash: sha256Hex(canonicalJson(input)),
+		...(ctx.includeInput ? { input: redactInput(input) as Json } : {}),
+		aiKey: latest?.key ?? null,
+		step: ai?.step ?? null,
+		decisionId: ai?.decisionId ?? null,
+		decidedAt: ai?.at ?? null,
+		provider: ai?.provider ?? null,
+		model: ai?.model ?? null,
+		responseId: ai?.responseId ?? null,
+		promptHash: ai?.promptHash ?? null,
+		answer: ai ? (ai.answer ?? null) : null,
+		label: labelOf(ai?.answer, gate?.label),
+		confidence: ai ? ai.confidence : (gate?.confidence ?? null),
+		confidenceMethod: ai?.confidenceMethod ?? null,
+		reason: ai?.reason ?? null,
+		needsReview: ai?.needsReview ?? null,
+		reviewReason: ai?.reviewReason ?? null,
+		requiresApproval: ai?.requiresApproval ?? null,
+		gate: gate ? { band: gate.band, sampled: gate.sampled, mode: gate.mode, high: gate.high, low: gate.low } : null,
+		review: review
+			? {
+					decision: review.decision,
+					reviewer: review.reviewer,
+					comment: review.comment,
+					edits: review.edits,
+					decidedAt: review.decidedAt,
+					waitedMs: review.waitedMs,
+				}
+			: null,
+		usage: ai?.usage ?? null,
+		costUsd: ai?.costUsd ?? null,
+		attempts: ai?.attempts ?? null,
+		latencyMs: ai?.latencyMs ?? null,
+		error: errorOf(json, ai?.error),
+	};
+	return toPlainJson(draft);
+}
+
+export function stampOf(record: AuditRecord): AuditStamp {
+	return { recordId: record.recordId, stream: record.stream, sequence: record.sequence, hash: record.hash };
+}

@@ -1,0 +1,283 @@
+/**
+ * The accuracy report for a time window: what the AI decided, how the gate routed it, how often people
+ * agreed, whether the confidence meant anything (calibration), what escalated, what failed and what it
+ * cost. Definitions (also shown on the HTML page):
+ *
+ * - agreement: of the items a person decided on, the share approved unchanged; "edited" and "rejected"
+ *   are disagreements; "no response" (timeout) is counted but left out of the rate.
+ * - auto / review / reject rates: shares of the records that passed a Confidence Gate.
+ * - escalations: records the AI node flagged (`needsReview`) or the gate sent to Review.
+ * - calibration: records with a confidence, in bins of 0.1; per bin the mean confidence and the human
+ *   agreement rate of the reviewed ones. Well calibrated: agreement close to mean confidence.
+ */
+import { auditRecordSchema, type AuditRecord } from './record';
+import { inWindow, type TimeWindow } from './sink';
+
+export interface ReviewCounts {
+	approved: number;
+	edited: number;
+	rejected: number;
+	noResponse: number;
+	/** approved + edited + rejected */
+	reviewed: number;
+	/** approved / reviewed, null when nobody reviewed */
+	agreementRate: number | null;
+}
+
+export interface UsageTotals {
+	records: number;
+	inputTokens: number;
+	outputTokens: number;
+	cachedInputTokens: number;
+	cacheWriteTokens: number;
+	requests: number;
+	costUsd: number;
+}
+
+export interface CalibrationBin {
+	from: number;
+	to: number;
+	/** records with a confidence in [from, to) (the last bin includes 1) */
+	records: number;
+	meanConfidence: number | null;
+	reviewed: number;
+	approved: number;
+	agreementRate: number | null;
+}
+
+export interface AuditReport {
+	stream: string;
+	window: { from: string | null; to: string | null };
+	generatedAt: string;
+	records: number;
+	/** records in the window that are not valid audit records (counted, never silently dropped) */
+	skipped: number;
+	volume: {
+		byStep: Record<string, number>;
+		byNode: Record<string, number>;
+		byLabel: Record<string, number>;
+	};
+	gate: {
+		gated: number;
+		auto: number;
+		review: number;
+		reject: number;
+		sampled: number;
+		autoRate: number | null;
+		reviewRate: number | null;
+		rejectRate: number | null;
+	};
+	agreement: { overall: ReviewCounts; byLabel: Record<string, ReviewCounts> };
+	calibration: CalibrationBin[];
+	escalations: { total: number; needsReview: number; reviewBand: number; sampled: number };
+	errors: {
+		total: number;
+		byMessage: Record<string, number>;
+		recent: Array<{ sequence: number; recordId: string; at: string; error: string }>;
+	};
+	usage: { total: UsageTotals; byModel: Record<string, UsageTotals> };
+	daily: Array<{ date: string; records: number; costUsd: number; errors: number }>;
+}
+
+const NO_LABEL = '(no label)';
+const RECENT_ERRORS = 20;
+
+function rate(part: number, whole: number): number | null {
+	return whole > 0 ? round(part / whole, 4) : null;
+}
+
+function round(value: number, digits: number): number {
+	const f = 10 ** digits;
+	return Math.round(value * f) / f;
+}
+
+function bump(map: Record<string, number>, key: string, by = 1): void {
+	map[key] = (map[key] ?? 0) + by;
+}
+
+function emptyReview(): ReviewCounts {
+	return { approved: 0, edited: 0, rejected: 0, noResponse: 0, reviewed: 0, agreementRate: null };
+}
+
+function emptyUsage(): UsageTotals {
+	return { records: 0, inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, cacheWriteTokens: 0, requests: 0, costUsd: 0 };
+}
+
+function countReview(counts: ReviewCounts, decision: string): void {
+	if (decision === 'approved') counts.approved++;
+	else if (decision === 'edited') counts.edited++;
+	else if (decision === 'rejected') counts.rejected++;
+	else if (decision === 'no-response') counts.noResponse++;
+}
+
+function finishReview(counts: ReviewCounts): ReviewCounts {
+	const reviewed = counts.approved + counts.edited + counts.rejected;
+	return { ...counts, reviewed, agreementRate: rate(counts.approved, reviewed) };
+}
+
+/** 0.0-0.1 → 0, ..., 0.9-1.0 → 9 (the epsilon keeps 0.3 in bin 3 despite 0.3 * 10 = 2.9999…). */
+export function confidenceBin(confidence: number): number {
+	return Math.min(9, Math.max(0, Math.floor(confidence * 10 + 1e-9)));
+}
+
+/** Builds a report from records pushed one at a time, in any order. */
+export class ReportBuilder {
+	private records = 0;
+	private skipped = 0;
+	private readonly byStep: Record<string, number> = {};
+	private readonly byNode: Record<string, number> = {};
+	private readonly byLabel: Record<string, number> = {};
+	private readonly bands = { gated: 0, auto: 0, review: 0, reject: 0, sampled: 0 };
+	private readonly overall = emptyReview();
+	private readonly agreementByLabel: Record<string, ReviewCounts> = {};
+	private readonly bins = Array.from({ length: 10 }, () => ({ records: 0, sum: 0, reviewed: 0, approved: 0 }));
+	private readonly escalations = { total: 0, needsReview: 0, reviewBand: 0, sampled: 0 };
+	private errorTotal = 0;
+	private readonly errorsByMessage: Record<string, number> = {};
+	private readonly recentErrors: AuditReport['errors']['recent'] = [];
+	private readonly usageTotal = emptyUsage();
+	private readonly usageByModel: Record<string, UsageTotals> = {};
+	private readonly daily: Record<string, { records: number; costUsd: number; errors: number }> = {};
+
+	constructor(
+		private readonly stream: string,
+		private readonly window: TimeWindow = {},
+	) {}
+
+	push(raw: unknown): void {
+		const at = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>).at : undefined;
+		if (!inWindow(at, this.window)) {
+			// outside the window (or no readable time): an unreadable record inside a window is still counted
+			if (typeof at === 'string' && !Number.isNaN(Date.parse(at))) return;
+		}
+		const parsed = auditRecordSchema.safeParse(raw);
+		if (!parsed.success) {
+			this.skipped++;
+			return;
+		}
+		this.add(parsed.data);
+	}
+
+	private add(r: AuditRecord): void {
+		this.records++;
+		bump(this.byStep, r.step ?? 'none');
+		bump(this.byNode, r.nodeName ?? 'unknown');
+		const label = r.label ?? NO_LABEL;
+		bump(this.byLabel, label);
+
+		if (r.gate) {
+			this.bands.gated++;
+			this.bands[r.gate.band]++;
+			if (r.gate.sampled) this.bands.sampled++;
+		}
+
+		if (r.review) {
+			countReview(this.overall, r.review.decision);
+			this.agreementByLabel[label] ??= emptyReview();
+			countReview(this.agreementByLabel[label], r.review.decision);
+		}
+
+		if (r.confidence !== null) {
+			const bin = this.bins[confidenceBin(r.confidence)];
+			bin.records++;
+			bin.sum += r.confidence;
+			const decision = r.review?.decision;
+			if (decision === 'approved' || decision === 'edited' || decision === 'rejected') {
+				bin.reviewed++;
+				if (decision === 'approved') bin.approved++;
+			}
+		}
+
+		const needsReview = r.needsReview === true;
+		const reviewBand = r.gate?.band === 'review';
+		if (needsReview || reviewBand) this.escalations.total++;
+		if (needsReview) this.escalations.needsReview++;
+		if (reviewBand) this.escalations.reviewBand++;
+		if (reviewBand && r.gate?.sampled) this.escalations.sampled++;
+
+		const day = r.at.slice(0, 10);
+		this.daily[day] ??= { records: 0, costUsd: 0, errors: 0 };
+		this.daily[day].records++;
+		this.daily[day].costUsd += r.costUsd ?? 0;
+
+		if (r.error) {
+			this.errorTotal++;
+			this.daily[day].errors++;
+			bump(this.errorsByMessage, r.error.slice(0, 200));
+			this.recentErrors.push({ sequence: r.sequence, recordId: r.recordId, at: r.at, error: r.error });
+			if (this.recentErrors.length > RECENT_ERRORS) this.recentErrors.shift();
+		}
+
+		if (r.model || r.usage || r.costUsd !== null) {
+			const key = `${r.provider ?? 'unknown'}/${r.model ?? 'unknown'}`;
+			this.usageByModel[key] ??= emptyUsage();
+			for (const totals of [this.usageTotal, this.usageByModel[key]]) {
+				totals.records++;
+				totals.inputTokens += r.usage?.inputTokens ?? 0;
+				totals.outputTokens += r.usage?.outputTokens ?? 0;
+				totals.cachedInputTokens += r.usage?.cachedInputTokens ?? 0;
+				totals.cacheWriteTokens += r.usage?.cacheWriteTokens ?? 0;
+				totals.requests += r.usage?.requests ?? 0;
+				totals.costUsd += r.costUsd ?? 0;
+			}
+		}
+	}
+
+	result(now: Date = new Date()): AuditReport {
+		const { gated, auto, review, reject, sampled } = this.bands;
+		const roundUsage = (u: UsageTotals): UsageTotals => ({ ...u, costUsd: round(u.costUsd, 6) });
+		return {
+			stream: this.stream,
+			window: { from: this.window.from ?? null, to: this.window.to ?? null },
+			generatedAt: now.toISOString(),
+			records: this.records,
+			skipped: this.skipped,
+			volume: { byStep: this.byStep, byNode: this.byNode, byLabel: this.byLabel },
+			gate: {
+				gated,
+				auto,
+				review,
+				reject,
+				sampled,
+				autoRate: rate(auto, gated),
+				reviewRate: rate(review, gated),
+				rejectRate: rate(reject, gated),
+			},
+			agreement: {
+				overall: finishReview(this.overall),
+				byLabel: Object.fromEntries(
+					Object.entries(this.agreementByLabel).map(([label, counts]) => [label, finishReview(counts)]),
+				),
+			},
+			calibration: this.bins.map((b, i) => ({
+				from: round(i / 10, 1),
+				to: round((i + 1) / 10, 1),
+				records: b.records,
+				meanConfidence: b.records ? round(b.sum / b.records, 4) : null,
+				reviewed: b.reviewed,
+				approved: b.approved,
+				agreementRate: rate(b.approved, b.reviewed),
+			})),
+			escalations: { ...this.escalations },
+			errors: { total: this.errorTotal, byMessage: this.errorsByMessage, recent: [...this.recentErrors] },
+			usage: {
+				total: roundUsage(this.usageTotal),
+				byModel: Object.fromEntries(Object.entries(this.usageByModel).map(([k, u]) => [k, roundUsage(u)])),
+			},
+			daily: Object.keys(this.daily)
+				.sort()
+				.map((date) => ({ date, ...this.daily[date], costUsd: round(this.daily[date].costUsd, 6) })),
+		};
+	}
+}
+
+export function buildReport(stream: string, records: Iterable<unknown>, window?: TimeWindow, now?: Date): AuditReport {
+	const builder = new ReportBuilder(stream, window);
+	for (const record of records) builder.push(record);
+	return builder.result(now);
+}
+
+/** The window for "the last N days" up to `now`. */
+export function lastDaysWindow(days: number, now: Date = new Date()): TimeWindow {
+	return { from: new Date(now.getTime() - days * 86_400_000).toISOString(), to: now.toISOString() };
+}

@@ -1,0 +1,225 @@
+/**
+ * The report as one self-contained HTML page: inline SVG charts and tables, no scripts, no external
+ * fonts, images or styles, so an Email node can send it as is and a browser can open it offline.
+ * Every text that comes from records (labels, node names, errors, models) is escaped.
+ */
+import type { AuditReport, ReviewCounts, UsageTotals } from './report';
+
+export function escapeHtml(value: unknown): string {
+	return String(value)
+		.replace(/&/g, '&amp;')
+		.replace(/</g, '&lt;')
+		.replace(/>/g, '&gt;')
+		.replace(/"/g, '&quot;')
+		.replace(/'/g, '&#39;');
+}
+
+const pct = (v: number | null): string => (v === null ? '–' : `${(v * 100).toFixed(1)}%`);
+const usd = (v: number): string => `$${v.toFixed(v < 1 ? 4 : 2)}`;
+const int = (v: number): string => v.toLocaleString('en-US');
+
+const COLORS = { bar: '#4f6bed', accent: '#e07b39', grid: '#d9dce3', text: '#3c4257', ok: '#2e9d5b' };
+
+function table(headers: string[], rows: Array<Array<string | number>>, empty = 'No data in this window.'): string {
+	if (rows.length === 0) return `<p class="empty">${escapeHtml(empty)}</p>`;
+	const head = headers.map((h) => `<th>${escapeHtml(h)}</th>`).join('');
+	const body = rows
+		.map((r) => `<tr>${r.map((c) => `<td>${typeof c === 'number' ? int(c) : escapeHtml(c)}</td>`).join('')}</tr>`)
+		.join('');
+	return `<table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
+}
+
+function countTable(title: string, counts: Record<string, number>): string {
+	const rows = Object.entries(counts)
+		.sort((a, b) => b[1] - a[1])
+		.map(([k, v]) => [k, v]);
+	return table([title, 'Records'], rows);
+}
+
+interface Bar {
+	label: string;
+	value: number;
+}
+
+/** A vertical bar chart; `format` labels the values. */
+function barChart(title: string, bars: Bar[], format: (v: number) => string, color = COLORS.bar): string {
+	const width = 560;
+	const height = 220;
+	const pad = { left: 48, right: 12, top: 28, bottom: 40 };
+	const plotW = width - pad.left - pad.right;
+	const plotH = height - pad.top - pad.bottom;
+	const max = Math.max(0, ...bars.map((b) => b.value));
+	const slot = bars.length ? plotW / bars.length : plotW;
+	const labelEvery = Math.max(1, Math.ceil(bars.length / 12));
+	const parts: string[] = [
+		`<text x="${pad.left}" y="16" class="t">${escapeHtml(title)}</text>`,
+		`<line x1="${pad.left}" y1="${pad.top + plotH}" x2="${pad.left + plotW}" y2="${pad.top + plotH}" stroke="${COLORS.grid}"/>`,
+		`<text x="${pad.left - 6}" y="${pad.top + 4}" text-anchor="end" class="s">${escapeHtml(format(max))}</text>`,
+	];
+	bars.forEach((b, i) => {
+		const h = max > 0 ? (b.value / max) * plotH : 0;
+		const x = pad.left + i * slot + slot * 0.1;
+		const y = pad.top + plotH - h;
+		parts.push(
+			`<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${(slot * 0.8).toFixed(1)}" height="${h.toFixed(1)}" fill="${color}"><title>${escapeHtml(`${b.label}: ${format(b.value)}`)}</title></rect>`,
+		);
+		if (i % labelEvery === 0) {
+			parts.push(
+				`<text x="${(x + slot * 0.4).toFixed(1)}" y="${pad.top + plotH + 16}" text-anchor="middle" class="s">${escapeHtml(b.label)}</text>`,
+			);
+		}
+	});
+	if (bars.length === 0) {
+		parts.push(`<text x="${width / 2}" y="${height / 2}" text-anchor="middle" class="s">no data</text>`);
+	}
+	return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeHtml(title)}">${parts.join('')}</svg>`;
+}
+
+/** Reliability diagram: mean confidence (x) against human agreement (y); the diagonal is perfect calibration. */
+function reliabilityDiagram(report: AuditReport): string {
+	const size = 260;
+	const pad = 40;
+	const plot = size - pad * 2;
+	const px = (v: number): string => (pad + v * plot).toFixed(1);
+	const py = (v: number): string => (pad + (1 - v) * plot).toFixed(1);
+	const parts: string[] = [
+		`<text x="${pad}" y="18" class="t">Reliability diagram</text>`,
+		`<rect x="${pad}" y="${pad}" width="${plot}" height="${plot}" fill="none" stroke="${COLORS.grid}"/>`,
+		`<line x1="${px(0)}" y1="${py(0)}" x2="${px(1)}" y2="${py(1)}" stroke="${COLORS.grid}" stroke-dasharray="4 3"/>`,
+		`<text x="${size / 2}" y="${size - 8}" text-anchor="middle" class="s">confidence</text>`,
+		`<text x="12" y="${size / 2}" text-anchor="middle" class="s" transform="rotate(-90 12 ${size / 2})">human agreement</text>`,
+		`<text x="${pad}" y="${pad + plot + 14}" text-anchor="middle" class="s">0</text>`,
+		`<text x="${pad + plot}" y="${pad + plot + 14}" text-anchor="middle" class="s">1</text>`,
+	];
+	const points = report.calibration.filter((b) => b.agreementRate !== null && b.meanConfidence !== null);
+	if (points.length > 1) {
+		const path = points.map((b, i) => `${i ? 'L' : 'M'}${px(b.meanConfidence!)} ${py(b.agreementRate!)}`).join(' ');
+		parts.push(`<path d="${path}" fill="none" stroke="${COLORS.accent}" stroke-width="2"/>`);
+	}
+	for (const b of points) {
+		const r = Math.min(9, 3 + Math.sqrt(b.reviewed));
+		parts.push(
+			`<circle cx="${px(b.meanConfidence!)}" cy="${py(b.agreementRate!)}" r="${r.toFixed(1)}" fill="${COLORS.accent}"><title>${escapeHtml(
+				`${b.from}–${b.to}: confidence ${b.meanConfidence}, agreement ${pct(b.agreementRate)} of ${b.reviewed} reviewed`,
+			)}</title></circle>`,
+		);
+	}
+	if (points.length === 0) {
+		parts.push(`<text x="${size / 2}" y="${size / 2}" text-anchor="middle" class="s">no reviewed items</text>`);
+	}
+	return `<svg xmlns="http://www.w3.org/2000/svg" width="${size}" height="${size}" viewBox="0 0 ${size} ${size}" role="img" aria-label="Reliability diagram">${parts.join('')}</svg>`;
+}
+
+function reviewRow(label: string, c: ReviewCounts): Array<string | number> {
+	return [label, c.reviewed, c.approved, c.edited, c.rejected, c.noResponse, pct(c.agreementRate)];
+}
+
+function usageRow(model: string, u: UsageTotals): Array<string | number> {
+	return [model, u.records, u.requests, u.inputTokens, u.cachedInputTokens, u.outputTokens, usd(u.costUsd)];
+}
+
+function tile(label: string, value: string): string {
+	return `<div class="tile"><div class="v">${escapeHtml(value)}</div><div class="l">${escapeHtml(label)}</div></div>`;
+}
+
+export function renderReportHtml(report: AuditReport, title = 'AI decisions: audit report'): string {
+	const window = `${report.window.from ?? 'the beginning'} – ${report.window.to ?? 'now'}`;
+	const histogram = report.calibration.map((b) => ({ label: `${b.from.toFixed(1)}`, value: b.records }));
+	const volume = report.daily.map((d) => ({ label: d.date.slice(5), value: d.records }));
+	const cost = report.daily.map((d) => ({ label: d.date.slice(5), value: d.costUsd }));
+	const reviewHeaders = ['Label', 'Reviewed', 'Approved', 'Edited', 'Rejected', 'No response', 'Agreement'];
+
+	return `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)}</title>
+<style>
+body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;color:${COLORS.text};margin:24px;max-width:1180px}
+h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid ${COLORS.grid};padding-bottom:4px}
+.sub{color:#6b7185;font-size:13px}.tiles{display:flex;flex-wrap:wrap;gap:10px;margin:16px 0}
+.tile{border:1px solid ${COLORS.grid};border-radius:6px;padding:10px 14px;min-width:120px}.tile .v{font-size:20px;font-weight:600}.tile .l{font-size:12px;color:#6b7185}
+table{border-collapse:collapse;font-size:13px;margin:6px 0 14px}th,td{border:1px solid ${COLORS.grid};padding:4px 8px;text-align:left}th{background:#f4f5f8}
+.charts{display:flex;flex-wrap:wrap;gap:18px}svg .t{font-size:13px;font-weight:600;fill:${COLORS.text}}svg .s{font-size:10px;fill:#6b7185}
+.empty{color:#6b7185;font-style:italic}.note{font-size:12px;color:#6b7185}.cols{display:flex;flex-wrap:wrap;gap:24px}
+</style></head><body>
+<h1>${escapeHtml(title)}</h1>
+<div class="sub">Stream <b>${escapeHtml(report.stream)}</b> · ${escapeHtml(window)} · generated ${escapeHtml(report.generatedAt)}</div>
+<div class="tiles">
+${tile('records', int(report.records))}
+${tile('human agreement', pct(report.agreement.overall.agreementRate))}
+${tile('auto rate', pct(report.gate.autoRate))}
+${tile('escalations', int(report.escalations.total))}
+${tile('errors', int(report.errors.total))}
+${tile('cost', usd(report.usage.total.costUsd))}
+</div>
+${report.skipped ? `<p class="note">${int(report.skipped)} stored entries were not valid audit records and are not counted; run Verify.</p>` : ''}
+<h2>Charts</h2>
+<div class="charts">
+${barChart('Confidence histogram', histogram, (v) => int(v))}
+${reliabilityDiagram(report)}
+${barChart('Daily volume (records)', volume, (v) => int(v))}
+${barChart('Daily cost (USD)', cost, usd, COLORS.accent)}
+</div>
+<h2>Volume</h2>
+<div class="cols">${countTable('Step', report.volume.byStep)}${countTable('Node', report.volume.byNode)}${countTable('Label', report.volume.byLabel)}</div>
+<h2>Gate</h2>
+${table(
+	['Gated', 'Auto', 'Review', 'Reject', 'Sampled for audit', 'Auto rate', 'Review rate', 'Reject rate'],
+	report.gate.gated
+		? [
+				[
+					report.gate.gated,
+					report.gate.auto,
+					report.gate.review,
+					report.gate.reject,
+					report.gate.sampled,
+					pct(report.gate.autoRate),
+					pct(report.gate.reviewRate),
+					pct(report.gate.rejectRate),
+				],
+			]
+		: [],
+	'No record passed a Confidence Gate in this window.',
+)}
+<h2>Human agreement</h2>
+<p class="note">Agreement = approved unchanged ÷ (approved + edited + rejected). Timeouts are shown but not counted.</p>
+${table(reviewHeaders, [
+	reviewRow('All', report.agreement.overall),
+	...Object.entries(report.agreement.byLabel).map(([label, c]) => reviewRow(label, c)),
+])}
+<h2>Calibration</h2>
+<p class="note">Well calibrated: in each bin the agreement rate is close to the mean confidence.</p>
+${table(
+	['Confidence', 'Records', 'Mean confidence', 'Reviewed', 'Approved', 'Agreement'],
+	report.calibration.map((b) => [
+		`${b.from.toFixed(1)}–${b.to.toFixed(1)}`,
+		b.records,
+		b.meanConfidence === null ? '–' : b.meanConfidence.toFixed(3),
+		b.reviewed,
+		b.approved,
+		pct(b.agreementRate),
+	]),
+)}
+<h2>Escalations</h2>
+${table(
+	['Total', 'Flagged by the AI node', 'Sent to Review by the gate', 'of which audit sample'],
+	[[report.escalations.total, report.escalations.needsReview, report.escalations.reviewBand, report.escalations.sampled]],
+)}
+<h2>Errors</h2>
+${table(
+	['Error', 'Records'],
+	Object.entries(report.errors.byMessage)
+		.sort((a, b) => b[1] - a[1])
+		.map(([message, n]) => [message, n]),
+	'No errors in this window.',
+)}
+<h2>Tokens and cost by model</h2>
+${table(
+	['Model', 'Records', 'Requests', 'Input tokens', 'Cached input', 'Output tokens', 'Cost'],
+	[
+		...Object.entries(report.usage.byModel).map(([model, u]) => usageRow(model, u)),
+		...(Object.keys(report.usage.byModel).length > 1 ? [usageRow('All models', report.usage.total)] : []),
+	],
+)}
+</body></html>
+`;
+}
