@@ -112,8 +112,12 @@ test('OpenAI with log-probabilities: labels, confidence, routing and the gate in
 	expect(classify[3][1].ai.classify.answer).toBeNull();
 	expect(classify[3][1].ai.classify.reviewReason).toBe('no valid answer');
 
-	const gate = nodeOutputs(data, 'Gate');
-	expect(gate.map((items) => items.map((i) => i.id).sort())).toEqual([[1], [2, 3, 4], []]);
+	// four branches feed the gate, so n8n runs it once per branch: gather every run
+	const runs = (data.resultData?.runData ?? data)['Gate'].length as number;
+	const gate = [0, 1, 2].map((output) => Array.from({ length: runs }, (_, run) => nodeOutputs(data, 'Gate', run)[output] ?? []).flat());
+	// 1: 0.98 → Auto; 2: 0.82 → Review; 4: no answer, no confidence → Review; 3: 0.22 → Reject
+	expect(gate.map((items) => items.map((i) => i.id).sort())).toEqual([[1], [2, 4], [3]]);
+	expect(runs).toBe(3);
 	expect(gate[0][0].gate.source).toBe('ai.classify');
 	expect(JSON.stringify(data)).not.toContain('sk-e2e-never-shown');
 });

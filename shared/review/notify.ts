@@ -1,0 +1,54 @@
+/**
+ * The optional notification: POST `{ text, reviewUrl, items }` to a URL. Slack, Mattermost and
+ * (legacy connector) Teams incoming webhooks read `text`; an n8n Webhook trigger in another workflow
+ * receives all of it and can send the link with n8n's own Email or Slack node.
+ * The payload carries the review link and a short summary per item, never credentials.
+ */
+import type { ReviewItemView } from './page';
+
+export interface NotificationItem {
+	index: number;
+	answer: unknown;
+	confidence: number | null;
+	reason: string | null;
+}
+
+export interface Notification {
+	text: string;
+	reviewUrl: string;
+	items: NotificationItem[];
+}
+
+const MAX_ANSWER_CHARS = 200;
+const MAX_ITEMS = 50;
+
+function shortAnswer(answer: unknown): unknown {
+	if (answer === undefined) return null;
+	if (typeof answer === 'string') return answer.length > MAX_ANSWER_CHARS ? `${answer.slice(0, MAX_ANSWER_CHARS)}…` : answer;
+	const text = JSON.stringify(answer);
+	return text.length > MAX_ANSWER_CHARS ? `${text.slice(0, MAX_ANSWER_CHARS)}…` : answer;
+}
+
+export function buildNotification(title: string, reviewUrl: string, items: ReviewItemView[], until?: Date): Notification {
+	const count = `${items.length} item${items.length === 1 ? '' : 's'}`;
+	const deadline = until ? ` (before ${until.toISOString()})` : '';
+	return {
+		text: `${title}: ${count} waiting for review${deadline}. Open the review page: ${reviewUrl}`,
+		reviewUrl,
+		items: items.slice(0, MAX_ITEMS).map((item) => ({
+			index: item.index,
+			answer: shortAnswer(item.answer),
+			confidence: item.confidence ?? null,
+			reason: item.reason ?? null,
+		})),
+	};
+}
+
+/** Where a notification went, without the path or query (a Slack webhook URL is itself a secret). */
+export function describeUrl(url: string): string {
+	try {
+		return new URL(url).host;
+	} catch {
+		return 'an invalid URL';
+	}
+}

@@ -1,0 +1,69 @@
+/**
+ * Turns the reviewer's decisions into the node's three outputs. Each input item comes out exactly
+ * once, with its input fields (and binary data) kept, `review` added, `approved` set (n8n's AI
+ * Agent "Human review" tool reads that boolean) and `pairedItem` pointing at its input.
+ */
+import type { ReviewResult } from '../contract';
+import type { ResolvedReview } from './decisions';
+import { diffValues, mergeAnswer } from './edits';
+
+/** Output order matters: on timeout n8n itself sends the original items to output 0. */
+export const OUTPUT_NAMES = ['No Response', 'Approved', 'Rejected'] as const;
+export const OUTPUT_NO_RESPONSE = 0;
+export const OUTPUT_APPROVED = 1;
+export const OUTPUT_REJECTED = 2;
+
+export interface PausedItem {
+	json: Record<string, unknown>;
+	binary?: Record<string, unknown>;
+}
+
+export interface OutputItem {
+	json: Record<string, unknown>;
+	binary?: Record<string, unknown>;
+	pairedItem: { item: number };
+}
+
+export interface BuildOutputsOptions {
+	/** the `ai.<key>` each item's answer lives under (undefined: the item had no AI result) */
+	keys: Array<string | undefined>;
+	decidedAt: Date;
+	pausedAt?: Date;
+}
+
+export function buildOutputs(
+	items: PausedItem[],
+	review: ResolvedReview,
+	options: BuildOutputsOptions,
+): OutputItem[][] {
+	const outputs: OutputItem[][] = OUTPUT_NAMES.map(() => []);
+	const waitedMs =
+		options.pausedAt && !Number.isNaN(options.pausedAt.getTime())
+			? Math.max(0, options.decidedAt.getTime() - options.pausedAt.getTime())
+			: null;
+	for (const decision of review.decisions) {
+		const input = items[decision.index];
+		const key = options.keys[decision.index];
+		let json = { ...input.json };
+		let edits: ReviewResult['edits'] = null;
+		if (decision.action === 'approve' && decision.changed && key !== undefined) {
+			const from = (json.ai as Record<string, Record<string, unknown>>)[key].answer;
+			edits = diffValues(from, decision.newAnswer, `ai.${key}.answer`);
+			json = mergeAnswer(json, key, decision.newAnswer);
+		}
+		const result: ReviewResult = {
+			decision: decision.action === 'reject' ? 'rejected' : edits ? 'edited' : 'approved',
+			reviewer: review.reviewer,
+			comment: decision.comment,
+			edits,
+			decidedAt: options.decidedAt.toISOString(),
+			waitedMs,
+		};
+		json.review = result;
+		json.approved = decision.action === 'approve';
+		const out: OutputItem = { json, pairedItem: { item: decision.index } };
+		if (input.binary) out.binary = input.binary;
+		outputs[decision.action === 'approve' ? OUTPUT_APPROVED : OUTPUT_REJECTED].push(out);
+	}
+	return outputs;
+}
