@@ -4,15 +4,9 @@
  * Every text that comes from records (labels, node names, errors, models) is escaped.
  */
 import type { AuditReport, ReviewCounts, UsageTotals } from './report';
+import { escapeHtml } from '../html';
 
-export function escapeHtml(value: unknown): string {
-	return String(value)
-		.replace(/&/g, '&amp;')
-		.replace(/</g, '&lt;')
-		.replace(/>/g, '&gt;')
-		.replace(/"/g, '&quot;')
-		.replace(/'/g, '&#39;');
-}
+export { escapeHtml };
 
 const pct = (v: number | null): string => (v === null ? '–' : `${(v * 100).toFixed(1)}%`);
 const usd = (v: number): string => `$${v.toFixed(v < 1 ? 4 : 2)}`;

@@ -5,15 +5,9 @@
 import { latestAiResult } from '../contract';
 import { answerAsText, type ReviewableItem } from './decisions';
 import { isPlainObject } from './edits';
+import { escapeHtml } from '../html';
 
-export function escapeHtml(value: unknown): string {
-	return String(value)
-		.replace(/&/g, '&amp;')
-		.replace(/</g, '&lt;')
-		.replace(/>/g, '&gt;')
-		.replace(/"/g, '&quot;')
-		.replace(/'/g, '&#39;');
-}
+export { escapeHtml };
 
 /** Sent with every page: nothing loads from elsewhere, no script runs, no framing. */
 export const REVIEW_PAGE_CSP =
