@@ -1,15 +1,12 @@
 import {
 	NodeConnectionTypes,
-	NodeOperationError,
-	type IDataObject,
 	type IExecuteFunctions,
 	type INodeExecutionData,
 	type INodeType,
 	type INodeTypeDescription,
 } from 'n8n-workflow';
 
-import { latestAiResult } from '../../shared/contract';
-import { GATE_OUTPUTS, gateItem, type GateSettings, type Thresholds } from './gateItem';
+import { executeGate } from './execute';
 
 export class ConfidenceGate implements INodeType {
 	description: INodeTypeDescription = {
@@ -127,72 +124,6 @@ export class ConfidenceGate implements INodeType {
 	};
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-		const items = this.getInputData();
-		const outputs: INodeExecutionData[][] = [[], [], []];
-		for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
-			const item = items[itemIndex];
-			try {
-				const source = this.getNodeParameter('source', itemIndex, 'latest') as string;
-				let confidence: number | null;
-				let label: string | null = null;
-				let sourceName = 'expression';
-				const found =
-					source === 'expression'
-						? undefined
-						: latestAiResult(item.json, source === 'key' ? (this.getNodeParameter('resultKey', itemIndex) as string) : undefined);
-				if (source === 'expression') {
-					const value = this.getNodeParameter('confidence', itemIndex, null) as unknown;
-					confidence = value === null || value === '' || value === undefined ? null : Number(value);
-					if (confidence !== null && (Number.isNaN(confidence) || confidence < 0 || confidence > 1)) {
-						throw new NodeOperationError(this.getNode(), `Confidence must be a number from 0 to 1, got ${JSON.stringify(value)}`, { itemIndex });
-					}
-					label = (this.getNodeParameter('label', itemIndex, '') as string) || null;
-				} else {
-					if (!found) {
-						throw new NodeOperationError(this.getNode(), `Item ${itemIndex} has no AI result to gate`, {
-							itemIndex,
-							description: 'Place the gate after AI Classify, Extract or Decide, or set "Confidence From" to Expression.',
-						});
-					}
-					confidence = found.result.confidence;
-					const answer = found.result.answer as unknown;
-					label = typeof answer === 'string' ? answer : null;
-					sourceName = `ai.${found.key}`;
-				}
-				const settings: GateSettings = {
-					mode: this.getNodeParameter('mode', itemIndex, 'autopilot') as GateSettings['mode'],
-					thresholds: readThresholds(this, itemIndex),
-					perLabel: Object.fromEntries(
-						((this.getNodeParameter('perLabel.label', itemIndex, []) as Array<{ label: string; high: number; low: number }>) ?? []).map(
-							(l) => [l.label, { high: Number(l.high), low: Number(l.low) }],
-						),
-					),
-					sampleRate: (this.getNodeParameter('samplePercent', itemIndex, 0) as number) / 100,
-				};
-				const sampleKey =
-					(this.getNodeParameter('sampleKey', itemIndex, '') as string) || found?.result.decisionId || `${itemIndex}`;
-				const gate = gateItem({ confidence, label, source: sourceName, result: found?.result, sampleKey }, settings);
-				outputs[GATE_OUTPUTS.indexOf(gate.band)].push({ json: { ...item.json, gate: gate as unknown as IDataObject }, binary: item.binary, pairedItem: { item: itemIndex } });
-			} catch (error) {
-				if (!this.continueOnFail()) throw error;
-				const message = error instanceof Error ? error.message : String(error);
-				// a failed item is never lost: it goes to Review with the reason
-				outputs[1].push({
-					json: { ...item.json, gate: { band: 'review', reason: `error: ${message}`, confidence: null } },
-					error: error instanceof NodeOperationError ? error : new NodeOperationError(this.getNode(), message, { itemIndex }),
-					pairedItem: { item: itemIndex },
-				});
-			}
-		}
-		return outputs;
+		return await executeGate.call(this);
 	}
-}
-
-function readThresholds(ctx: IExecuteFunctions, itemIndex: number): Thresholds {
-	const high = Number(ctx.getNodeParameter('high', itemIndex, 0.85));
-	const low = Number(ctx.getNodeParameter('low', itemIndex, 0.4));
-	if (!(low <= high)) {
-		throw new NodeOperationError(ctx.getNode(), `"Reject Below" (${low}) must not be above "Auto at or Above" (${high})`, { itemIndex });
-	}
-	return { high, low };
 }
