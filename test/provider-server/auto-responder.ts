@@ -10,7 +10,9 @@
  * - other fields: looked up in the user text as `name: value` (or `name value` when the value holds a
  *   digit; a value ends at a newline, `;`, `, ` or `. `), quoted verbatim; not found gives null when allowed, else an empty value.
  */
+import { langchainReply } from './langchain';
 import { firstUserText } from './prompt';
+import { jsonWithLogprobs } from './tokens';
 import type { RecordedRequest, Reply, Responder } from './types';
 
 type Schema = Record<string, any>;
@@ -370,6 +372,10 @@ function schemaFromText(text: string): Schema | undefined {
 
 /** A valid answer for `schema` given the user and system text (exported for tests and other responders). */
 export function answerFor(schema: object, req: RecordedRequest): unknown {
+	return answerWithMatch(schema, req).value;
+}
+
+function answerWithMatch(schema: object, req: RecordedRequest): { value: unknown; matched: boolean } {
 	const text = firstUserText(req.body) || req.userText;
 	const ctx: Ctx = {
 		root: schema as Schema,
@@ -378,12 +384,34 @@ export function answerFor(schema: object, req: RecordedRequest): unknown {
 		userWords: wordsOf(text, 2),
 		sentences: sentencesOf(text),
 	};
-	return generate({ schema: schema as Schema, name: '', nullable: false }, ctx);
+	const value = generate({ schema: schema as Schema, name: '', nullable: false }, ctx);
+	return { value, matched: ctx.match !== undefined };
+}
+
+/**
+ * With `logprobs` requested, the first top-level enum answer is spelled with the log of the same confidence
+ * the responder would state (0.9 when a keyword matched, 0.4 when none did), so log-probability confidence
+ * behaves like the stated one instead of being a certain 1.0.
+ */
+function withEnumLogprobs(schema: Schema, value: unknown, matched: boolean): Reply {
+	if (!isObject(value) || !isObject(schema.properties)) return { json: value };
+	const entry = Object.entries(value).find(
+		([key, v]) => typeof v === 'string' && Array.isArray((schema.properties as Schema)[key]?.enum),
+	);
+	if (!entry) return { json: value };
+	const spelled = `${JSON.stringify(entry[0])}:${JSON.stringify(entry[1])}`;
+	return jsonWithLogprobs(value, { [spelled]: Math.log(matched ? 0.9 : 0.4) });
 }
 
 export const autoResponder: Responder = (req): Reply => {
+	// n8n's LangChain chains put the schema in the system text (format instructions) and parse a ```json reply.
+	const langchain = langchainReply(req, answerFor);
+	if (langchain) return langchain;
 	const schema = req.schema ?? (req.wantsJson ? schemaFromText(req.systemText) : undefined);
-	if (schema) return { json: answerFor(schema, req) };
+	if (schema) {
+		const { value, matched } = answerWithMatch(schema, req);
+		return req.api === 'openai' && req.body?.logprobs ? withEnumLogprobs(schema as Schema, value, matched) : { json: value };
+	}
 	const first = sentencesOf(firstUserText(req.body) || req.userText)[0];
 	if (req.wantsJson) return { json: { answer: first ?? '', scripted: true } };
 	return { text: `Scripted reply from the local provider server to: ${first ?? '(empty)'}` };

@@ -7,7 +7,7 @@ import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
 import { ConfidenceGate } from '../../nodes/ConfidenceGate/ConfidenceGate.node';
 import { sampleDraw } from '../../nodes/ConfidenceGate/gateItem';
 import { AiClassify } from '../../nodes/AiClassify/AiClassify.node';
-import { jsonWithLogprobs, type ProviderServer, type Reply, perSample, rateLimited, startProviderServer } from '../provider-server';
+import { autoResponder, jsonWithLogprobs, type ProviderServer, type Reply, perSample, rateLimited, startProviderServer } from '../provider-server';
 import { executeStub } from './helpers/executeStub';
 
 const categories = {
@@ -177,6 +177,15 @@ describe('AI Classify', () => {
 		const outputs = await classify(['hello'], { routing: 'single' });
 		expect(outputs).toHaveLength(1);
 		expect(result(outputs[0][0]).needsReview).toBe(true);
+	});
+
+	it('gets log-probabilities from the autoResponder that follow its keyword match (the demo relies on it)', async () => {
+		server.setResponder(autoResponder);
+		const outputs = await classify(['My invoice has a wrong charge', 'hello there']);
+		expect(outputs[0]).toHaveLength(1);
+		expect(result(outputs[0][0]).confidence).toBeCloseTo(0.9, 6);
+		expect(outputs[5]).toHaveLength(1);
+		expect(result(outputs[5][0]).confidence).toBeCloseTo(0.4, 6);
 	});
 
 	it('keeps the prompt around the text under 150 tokens for 5 categories', async () => {
