@@ -98,8 +98,23 @@ function webhookPath(workflow: any): string | undefined {
 	return workflow.nodes?.find((n: any) => n.type === 'n8n-nodes-base.webhook')?.parameters?.path;
 }
 
+/** The name of a node's output, as the editor shows it, from the node's parameters. */
+function outputName(node: any, index: number): string {
+	const p = node?.parameters ?? {};
+	const type = String(node?.type ?? '').replace(/^n8n-nodes-governed-ai\./, '');
+	const named: Record<string, () => string[]> = {
+		aiClassify: () => (p.routing === 'single' ? ['Classified'] : [...(p.categories?.category ?? []).map((c: any) => c.name), 'Needs Review']),
+		aiExtract: () => ['Extracted', 'Needs Review'],
+		aiDecide: () => [...(p.actions?.action ?? []).map((a: any) => a.name), 'Escalate'],
+		confidenceGate: () => ['Auto', 'Review', 'Reject'],
+		humanCheckpoint: () => ['No Response', 'Approved', 'Rejected'],
+		'n8n-nodes-base.if': () => ['true', 'false'],
+	};
+	return named[type]?.()[index] ?? `output ${index}`;
+}
+
 /** "AI Classify → billing (0.93)" style summary of what the run did with one item. */
-function describeRoute(execution: any): string {
+function describeRoute(execution: any, workflow: any): string {
 	const runData = execution?.data?.resultData?.runData ?? {};
 	const order = Object.entries(runData)
 		.map(([name, runs]: [string, any]) => ({ name, index: runs[0]?.executionIndex ?? 0 }))
@@ -115,7 +130,8 @@ function describeRoute(execution: any): string {
 			continue;
 		}
 		const used = outputs.map((items, i) => (items.length ? i : -1)).filter((i) => i >= 0);
-		if (outputs.length > 1 && used.length) steps.push(`${name}[output ${used.join(',')}]`);
+		const node = workflow.nodes?.find((n: any) => n.name === name);
+		if (outputs.length > 1 && used.length) steps.push(`${name} [${used.map((i) => outputName(node, i)).join(', ')}]`);
 		else steps.push(name);
 		for (const items of outputs) if (items.length) last = items[0];
 	}
@@ -157,7 +173,7 @@ async function runSamples(n8n: N8n, imported: Array<{ file: string; id: string; 
 			);
 			const label = sample.subject ?? sample.title ?? sample.text ?? sample.body ?? '';
 			log(`  ${i + 1}. ${sample.id ? `${sample.id} ` : ''}"${String(label).slice(0, 70)}"`);
-			log(`      ${describeRoute(execution)}`);
+			log(`      ${describeRoute(execution, example.workflow)}`);
 		}
 		ran++;
 	}

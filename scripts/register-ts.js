@@ -1,5 +1,6 @@
-// Lets plain `node -r ./scripts/register-ts.js file.ts` run our TypeScript scripts (the demo) without a
-// build step: each .ts file is transpiled on load with the TypeScript compiler already in devDependencies.
+// Lets plain `node -r ./scripts/register-ts.js file.ts` run our TypeScript scripts without a
+// build step (the demo, the benchmark): each .ts file is transpiled on load, in place (the e2e harness
+// finds the repository from its own __dirname) with the TypeScript compiler already in devDependencies.
 // Types are not checked here; `npm run typecheck` does that.
 const fs = require('node:fs');
 const ts = require('typescript');
@@ -13,6 +14,7 @@ require.extensions['.ts'] = function compileTs(module, filename) {
 			target: ts.ScriptTarget.ES2022,
 			esModuleInterop: true,
 			sourceMap: false,
+			resolveJsonModule: true,
 			inlineSourceMap: true,
 		},
 	});
