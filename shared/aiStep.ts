@@ -15,8 +15,9 @@ import {
 
 import { type AiResult, type AiStep, type ConfidenceMethod, type Usage, validateResultKey, withAiResult } from './contract';
 import { costUsd, emptyUsage, priceFor } from './cost';
-import { Limiter } from './concurrency';
+import { Limiter, mapConcurrent } from './concurrency';
 import { newDecisionId, promptHash } from './hash';
+import { parameterReader, type ParameterReader } from './node/parameters';
 import { createModelClient, type ModelClient, type ProviderName, ProviderError } from './providers';
 import { redact, type RedactionKind } from './redact';
 import { type Answer, type CallPolicy, InvalidAnswerError } from './structured';
@@ -45,14 +46,16 @@ const DEFAULT_OPTIONS: AiOptions = {
 	maxInputChars: 100_000,
 };
 
-export function readAiOptions(ctx: IExecuteFunctions, itemIndex: number): AiOptions {
-	const raw = ctx.getNodeParameter('options', itemIndex, {}) as Partial<AiOptions>;
+export function readAiOptions(ctx: IExecuteFunctions, itemIndex: number, param: ParameterReader = parameterReader(ctx)): AiOptions {
+	const raw = param<Partial<AiOptions>>('options', itemIndex, {});
 	return { ...DEFAULT_OPTIONS, ...raw, redact: (raw.redact as RedactionKind[]) ?? [] };
 }
 
 /** What a node's per-item function gets: the client, the call policy and helpers for the common work. */
 export interface ItemContext {
 	itemIndex: number;
+	/** Reads a node parameter for this item (evaluated once per run when it holds no expression). */
+	param<T = unknown>(name: string, fallback?: T): T;
 	client: ModelClient;
 	policy: CallPolicy;
 	options: AiOptions;
@@ -95,48 +98,51 @@ export async function runAiStep(ctx: IExecuteFunctions, config: AiStepConfig): P
 	const items = ctx.getInputData();
 	const outputs: INodeExecutionData[][] = Array.from({ length: config.outputCount }, () => []);
 	if (items.length === 0) return outputs;
-	const first = readAiOptions(ctx, 0);
-	const limiter = new Limiter(Math.max(1, Math.floor(first.concurrency)));
+	const param = parameterReader(ctx);
+	const first = readAiOptions(ctx, 0, param);
+	const concurrency = Math.max(1, Math.floor(first.concurrency));
+	const limiter = new Limiter(concurrency);
 	const clients = new Map<string, Promise<{ client: ModelClient; secrets: string[] }>>();
 
-	const settled = await Promise.all(
-		items.map(async (input, itemIndex) => {
-			const resultKey = String(ctx.getNodeParameter('resultKey', itemIndex, config.defaultKey) || config.defaultKey);
-			const started = Date.now();
-			let secrets: string[] = [];
-			let provider: ProviderName | 'unknown' = 'unknown';
-			let model = 'unknown';
-			try {
-				const keyProblem = validateResultKey(resultKey);
-				if (keyProblem) {
-					throw new NodeOperationError(ctx.getNode(), `Result Key "${resultKey}" ${keyProblem}`, { itemIndex });
-				}
-				const chosenProvider = ctx.getNodeParameter('provider', itemIndex) as ProviderName;
-				provider = chosenProvider;
-				model = String(ctx.getNodeParameter('model', itemIndex, '')).trim();
-				if (!model) throw new NodeOperationError(ctx.getNode(), 'The Model parameter is empty', { itemIndex });
-				const options = readAiOptions(ctx, itemIndex);
-				const clientKey = `${provider}\u0000${model}\u0000${options.timeoutSeconds}`;
-				if (!clients.has(clientKey)) {
-					clients.set(clientKey, createModelClient(ctx, chosenProvider, model, options.timeoutSeconds * 1000));
-				}
-				const made = await clients.get(clientKey)!;
-				secrets = made.secrets;
-				const policy: CallPolicy = {
-					retries: options.retries,
-					reasks: options.reasks,
-					timeoutMs: options.timeoutSeconds * 1000,
-					limiter,
-					secrets,
-				};
-				const context = itemContext(ctx, itemIndex, made.client, policy, options, config.step, started);
-				const outcome = await config.process(context, input);
-				return { itemIndex, input, resultKey, outcomes: Array.isArray(outcome) ? outcome : [outcome] };
-			} catch (error) {
-				return { itemIndex, input, resultKey, error, secrets, provider, model, started };
+	// Items are worked through by a pool a little larger than the request limit (so one waiting out a
+	// retry-after does not idle a slot), not all at once: memory stays flat however many items come in.
+	const settled = await mapConcurrent(items.length, concurrency * 2, async (itemIndex) => {
+		const input = items[itemIndex];
+		const resultKey = String(param('resultKey', itemIndex, config.defaultKey) || config.defaultKey);
+		const started = Date.now();
+		let secrets: string[] = [];
+		let provider: ProviderName | 'unknown' = 'unknown';
+		let model = 'unknown';
+		try {
+			const keyProblem = validateResultKey(resultKey);
+			if (keyProblem) {
+				throw new NodeOperationError(ctx.getNode(), `Result Key "${resultKey}" ${keyProblem}`, { itemIndex });
 			}
-		}),
-	);
+			const chosenProvider = param<ProviderName>('provider', itemIndex);
+			provider = chosenProvider;
+			model = String(param('model', itemIndex, '')).trim();
+			if (!model) throw new NodeOperationError(ctx.getNode(), 'The Model parameter is empty', { itemIndex });
+			const options = readAiOptions(ctx, itemIndex, param);
+			const clientKey = `${provider}\u0000${model}\u0000${options.timeoutSeconds}`;
+			if (!clients.has(clientKey)) {
+				clients.set(clientKey, createModelClient(ctx, chosenProvider, model, options.timeoutSeconds * 1000));
+			}
+			const made = await clients.get(clientKey)!;
+			secrets = made.secrets;
+			const policy: CallPolicy = {
+				retries: options.retries,
+				reasks: options.reasks,
+				timeoutMs: options.timeoutSeconds * 1000,
+				limiter,
+				secrets,
+			};
+			const context = itemContext(ctx, itemIndex, param, made.client, policy, options, config.step, started);
+			const outcome = await config.process(context, input);
+			return { itemIndex, input, resultKey, outcomes: Array.isArray(outcome) ? outcome : [outcome] };
+		} catch (error) {
+			return { itemIndex, input, resultKey, error, secrets, provider, model, started };
+		}
+	});
 
 	for (const entry of settled) {
 		const pairedItem = { item: entry.itemIndex };
@@ -187,6 +193,7 @@ export async function runAiStep(ctx: IExecuteFunctions, config: AiStepConfig): P
 function itemContext(
 	ctx: IExecuteFunctions,
 	itemIndex: number,
+	param: ParameterReader,
 	client: ModelClient,
 	policy: CallPolicy,
 	options: AiOptions,
@@ -195,6 +202,7 @@ function itemContext(
 ): ItemContext {
 	return {
 		itemIndex,
+		param: <T>(name: string, fallback?: T) => param<T>(name, itemIndex, fallback),
 		client,
 		policy,
 		options,

@@ -10,12 +10,19 @@ import type { Usage } from './contract';
 import { addUsage, emptyUsage } from './cost';
 import type { Limiter } from './concurrency';
 import { classifyFailure, ProviderError } from './providers/errors';
-import type { Correction, ModelClient, ModelRequest, TokenLogprob } from './providers/types';
+import type { Correction, ModelClient, ModelRequest, ModelResponse, TokenLogprob } from './providers/types';
+
+// A pure cache: a zod schema always converts to the same JSON Schema, and the entry dies with the schema.
+const converted = new WeakMap<z.ZodType, Record<string, unknown>>();
 
 /** The JSON Schema a model is asked to fill, from the zod schema that validates its answer. */
 export function toModelSchema(schema: z.ZodType): Record<string, unknown> {
-	const json = z.toJSONSchema(schema, { target: 'draft-7', io: 'output' }) as Record<string, unknown>;
-	delete json.$schema;
+	let json = converted.get(schema);
+	if (!json) {
+		json = z.toJSONSchema(schema, { target: 'draft-7', io: 'output' }) as Record<string, unknown>;
+		delete json.$schema;
+		converted.set(schema, json);
+	}
 	return json;
 }
 
@@ -74,7 +81,7 @@ async function requestWithRetry(
 	client: ModelClient,
 	req: ModelRequest,
 	policy: CallPolicy,
-): Promise<{ response: Awaited<ReturnType<ModelClient['request']>>; attempts: number }> {
+): Promise<{ response: ModelResponse; attempts: number }> {
 	let attempts = 0;
 	for (;;) {
 		attempts++;
@@ -94,6 +101,33 @@ async function requestWithRetry(
 			await sleep(wait);
 		}
 	}
+}
+
+/**
+ * k samples: one request where the provider returns several answers (OpenAI `n`), else k requests, each
+ * taking its own concurrency slot, so the server never sees more requests in flight than the limit.
+ */
+async function sampledRequest(
+	client: ModelClient,
+	req: ModelRequest,
+	policy: CallPolicy,
+): Promise<{ response: ModelResponse; attempts: number }> {
+	const samples = Math.max(1, req.samples);
+	if (samples <= client.samplesPerRequest) return await requestWithRetry(client, req, policy);
+	const parts = await Promise.all(
+		Array.from({ length: Math.ceil(samples / client.samplesPerRequest) }, (_, i) =>
+			requestWithRetry(client, { ...req, samples: Math.min(client.samplesPerRequest, samples - i * client.samplesPerRequest) }, policy),
+		),
+	);
+	return {
+		response: {
+			candidates: parts.flatMap((p) => p.response.candidates),
+			usage: parts.reduce((sum, p) => addUsage(sum, p.response.usage), emptyUsage()),
+			responseId: parts[0].response.responseId,
+			model: parts[0].response.model,
+		},
+		attempts: parts.reduce((sum, p) => sum + p.attempts, 0),
+	};
 }
 
 function describeIssues(error: z.ZodError): { problems: string; fields: string[] } {
@@ -121,7 +155,7 @@ export async function askStructured<S extends z.ZodType>(
 	let usage = emptyUsage();
 	let attempts = 0;
 	for (let reask = 0; ; reask++) {
-		const { response, attempts: used } = await requestWithRetry(
+		const { response, attempts: used } = await sampledRequest(
 			client,
 			{ ...request, schema: jsonSchema, corrections: [...corrections] },
 			policy,

@@ -10,7 +10,7 @@ import {
 import { runAiStep } from '../../shared/aiStep';
 import type { ConfidenceSetting } from '../../shared/confidence';
 import { aiCredentials, aiOptionsProperty, providerProperties, resultKeyProperty } from '../../shared/node/aiProperties';
-import { classifyItem } from './classifyItem';
+import { classifyItem, type ClassifySettings } from './classifyItem';
 import type { Category } from './prompt';
 
 /** One output per category plus "Needs Review", or a single output. Runs in the editor: self-contained. */
@@ -165,7 +165,8 @@ export class AiClassify implements INodeType {
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const routeByCategory = this.getNodeParameter('routing', 0, 'byCategory') !== 'single';
-		const categories = readCategories(this, 0);
+		const categories = readCategories(this, 0, <T>(name: string, fallback?: T) => this.getNodeParameter(name, 0, fallback) as T);
+		const memo: ClassifySettings['memo'] = new Map();
 		return await runAiStep(this, {
 			step: 'classify',
 			defaultKey: 'classify',
@@ -173,21 +174,22 @@ export class AiClassify implements INodeType {
 			reviewOutput: routeByCategory ? categories.length : 0,
 			process: async (item) =>
 				await classifyItem(item, {
-					text: this.getNodeParameter('text', item.itemIndex),
-					categories: readCategories(this, item.itemIndex),
-					multiLabel: this.getNodeParameter('multiLabel', item.itemIndex, false) as boolean,
-					instructions: this.getNodeParameter('instructions', item.itemIndex, '') as string,
-					confidence: this.getNodeParameter('confidenceMethod', item.itemIndex, 'auto') as ConfidenceSetting,
-					samples: this.getNodeParameter('samples', item.itemIndex, 5) as number,
-					threshold: this.getNodeParameter('threshold', item.itemIndex, 0.7) as number,
+					text: item.param('text'),
+					categories: readCategories(this, item.itemIndex, item.param),
+					multiLabel: item.param('multiLabel', false),
+					instructions: item.param('instructions', ''),
+					confidence: item.param<ConfidenceSetting>('confidenceMethod', 'auto'),
+					samples: item.param('samples', 5),
+					threshold: item.param('threshold', 0.7),
 					routeByCategory,
+					memo,
 				}),
 		});
 	}
 }
 
-function readCategories(ctx: IExecuteFunctions, itemIndex: number): Category[] {
-	const raw = (ctx.getNodeParameter('categories.category', itemIndex, []) as Array<Record<string, string>>) ?? [];
+function readCategories(ctx: IExecuteFunctions, itemIndex: number, param: <T>(name: string, fallback?: T) => T): Category[] {
+	const raw = param<Array<Record<string, string>>>('categories.category', []) ?? [];
 	const categories = raw.map((c) => ({
 		name: String(c.name ?? '').trim(),
 		description: String(c.description ?? '').trim(),

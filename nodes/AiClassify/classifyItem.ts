@@ -20,6 +20,8 @@ export interface ClassifySettings {
 	threshold: number;
 	/** false: every item leaves on output 0 */
 	routeByCategory: boolean;
+	/** prompt and schema by settings, for this run only */
+	memo: Map<string, { instructions: string; schema: ReturnType<typeof answerSchema> }>;
 }
 
 export async function classifyItem(item: ItemContext, settings: ClassifySettings): Promise<ItemOutcome[]> {
@@ -28,8 +30,17 @@ export async function classifyItem(item: ItemContext, settings: ClassifySettings
 	const text = item.prepareText(settings.text, 'Text');
 	const method = resolveMethod(settings.confidence, item.client.supportsLogprobs);
 	const askConfidence = method === 'model-estimate';
-	const instructions = buildInstructions(settings.categories, settings.multiLabel, settings.instructions, askConfidence);
-	const schema = answerSchema(names, settings.multiLabel, askConfidence);
+	// the same prompt and schema serve every item with the same settings: build them once per run
+	const memoKey = JSON.stringify([settings.categories, settings.multiLabel, settings.instructions, askConfidence]);
+	let prompt = settings.memo.get(memoKey);
+	if (!prompt) {
+		prompt = {
+			instructions: buildInstructions(settings.categories, settings.multiLabel, settings.instructions, askConfidence),
+			schema: answerSchema(names, settings.multiLabel, askConfidence),
+		};
+		settings.memo.set(memoKey, prompt);
+	}
+	const { instructions, schema } = prompt;
 	const promptParts = { step: 'classify', instructions, method, samples: settings.samples };
 	const k = method === 'k-sample' ? Math.max(2, settings.samples) : 1;
 	const request = {

@@ -12,6 +12,7 @@ import type { Candidate, ModelClient, ModelRequest, ModelResponse, ProviderCrede
 export class OpenAiClient implements ModelClient {
 	readonly provider = 'openai' as const;
 	readonly supportsLogprobs = true;
+	readonly samplesPerRequest = 128;
 	private readonly sdk: OpenAI;
 
 	constructor(

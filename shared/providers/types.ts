@@ -55,6 +55,8 @@ export interface ModelClient {
 	readonly provider: ProviderName;
 	readonly model: string;
 	readonly supportsLogprobs: boolean;
+	/** How many samples one request can return (OpenAI `n`); more are asked for in separate requests. */
+	readonly samplesPerRequest: number;
 	/** One request (no retries: the caller owns retry, timeout and concurrency). */
 	request(req: ModelRequest, signal: AbortSignal): Promise<ModelResponse>;
 }

@@ -203,6 +203,32 @@ describe('a node run (runAiStep)', () => {
 		expect(outputs[0].map((o) => o.pairedItem)).toEqual(Array.from({ length: 20 }, (_, i) => ({ item: i })));
 	});
 
+	it('keeps k Anthropic samples per item under the same limit', async () => {
+		server.setOptions({ latencyMs: 40 });
+		server.setResponder(always({ json: { amount: 1, reason: 'r' } }));
+		await runAiStep(
+			executeStub({
+				items: Array.from({ length: 6 }, (_, i) => ({ json: { text: `t${i}` } })),
+				params: { provider: 'anthropic', model: 'claude-haiku-4-5', resultKey: 'extract', options: { concurrency: 2 } },
+				credentials: { governedAiAnthropicApi: { apiKey: 'sk-ant-test', baseUrl: server.anthropicBaseUrl } },
+			}),
+			{
+				step: 'extract',
+				defaultKey: 'extract',
+				outputCount: 2,
+				reviewOutput: 1,
+				process: async (item) => {
+					const answer = await askStructured(item.client, { ...request, samples: 5 }, z.object({ amount: z.number(), reason: z.string() }), item.policy);
+					expect(answer.samples).toHaveLength(5);
+					return { output: 0, result: item.result({ answer: 1, confidence: null, confidenceMethod: 'none', reason: '', evidence: [], needsReview: false }, answer, {}) };
+				},
+			},
+		);
+		server.setOptions({ latencyMs: 0 });
+		expect(server.requests).toHaveLength(30);
+		expect(server.maxInFlight).toBe(2);
+	});
+
 	it('redacts e-mail, phone, card and IBAN before the request is sent', async () => {
 		server.setResponder(always({ json: { amount: 1, reason: 'r' } }));
 		const text =
