@@ -251,7 +251,7 @@ export function writeResults(input: Input): string {
 				measured: `${growth ?? 'n/a'} MB process peak over the ${baseline.items}-item run; ${nodeGrowth ?? 'n/a'} MB while the node ran`,
 				note:
 					growth !== null && growth >= 300
-						? `missed by ${growth - 300} MB on the process peak${nodeGrowth !== null && nodeGrowth < 300 ? ' (met while the node ran: the rest is n8n serialising, saving and printing the finished run)' : ` and by ${(nodeGrowth ?? 0) - 300} MB while the node ran. Not profiled here; likely: AI Classify starts every item at once (runAiStep maps all items to promises that then queue for the 5 request slots), so each item's parameters, prompt and pending request are allocated up front and held until its turn; resident memory also counts garbage V8 has not collected yet`}`
+						? `missed by ${growth - 300} MB on the process peak${nodeGrowth !== null && nodeGrowth < 300 ? ' (met while the node ran: the rest is n8n serialising, saving and printing the finished run)' : ` and by ${(nodeGrowth ?? 0) - 300} MB while the node ran. Not profiled here. AI Classify works items through a bounded pool (at most 2 × concurrency in progress), so live per-item state does not grow with N; what grows is the 10,000 output items with their results, and resident memory also counts garbage V8 has not collected yet (n8n runs with a large heap limit on this 24 GB machine)`}`
 						: undefined,
 			},
 		);
