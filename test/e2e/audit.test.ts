@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 
-import { packedTarball, startN8n, type N8n } from './harness';
+import { startN8n, type N8n } from './harness';
 
 jest.setTimeout(900_000);
 
@@ -86,11 +86,7 @@ async function post(n8n: N8n, path: string, body: unknown): Promise<any> {
 }
 
 test('zero-config Audit Log in n8n: concurrent executions keep one valid, gap-free chain', async () => {
-	const tarball = await packedTarball({
-		nodes: ['dist/nodes/AuditLog/AuditLog.node.js'],
-		credentials: ['dist/credentials/GovernedAiPostgres.credentials.js'],
-	});
-	const n8n = await startN8n({ tarball });
+	const n8n = await startN8n();
 	try {
 		for (const workflow of [appendWorkflow, checkWorkflow('verify'), checkWorkflow('report')]) {
 			await n8n.activate(await n8n.importWorkflow(workflow));

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import { type ProviderServer, type Reply, type RecordedRequest, startProviderServer } from '../provider-server';
-import { nodeOutputs, packedTarball, startN8n, type N8n } from './harness';
+import { nodeOutputs, startN8n, type N8n } from './harness';
 
 jest.setTimeout(10 * 60_000);
 
@@ -34,9 +34,7 @@ let n8n: N8n;
 
 beforeAll(async () => {
 	server = await startProviderServer({ responder });
-	// registers the node in the packed package.json until the lead adds it to the repository's
-	const tarball = await packedTarball({ nodes: ['dist/nodes/AiDecide/AiDecide.node.js'] });
-	n8n = await startN8n({ tarball });
+	n8n = await startN8n();
 	await n8n.importCredentials([
 		{ id: 'localprovider', name: 'Local provider', type: 'governedAiOpenAiApi', data: { apiKey: 'sk-e2e-decide-secret', baseUrl: server.openaiBaseUrl } },
 	]);

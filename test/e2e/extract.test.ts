@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import { autoResponder, type ProviderServer, startProviderServer } from '../provider-server';
-import { nodeOutputs, packedTarball, REPO_ROOT, startN8n, type N8n } from './harness';
+import { nodeOutputs, REPO_ROOT, startN8n, type N8n } from './harness';
 
 jest.setTimeout(10 * 60_000);
 
@@ -20,7 +20,7 @@ interface Invoice {
 }
 
 const invoices = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'examples', 'data', 'invoices.json'), 'utf8')) as Invoice[];
-const example = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'examples', 'invoice-intake.json'), 'utf8'));
+const readExample = (file: string) => JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'examples', file), 'utf8'));
 const SECRET = 'sk-e2e-never-shown-9f3k';
 
 let server: ProviderServer;
@@ -28,13 +28,13 @@ let n8n: N8n;
 
 beforeAll(async () => {
 	server = await startProviderServer();
-	// the lead registers AI Extract in package.json; until then the harness adds it to the packed copy
-	const tarball = await packedTarball({ nodes: ['dist/nodes/AiExtract/AiExtract.node.js'] });
-	n8n = await startN8n({ tarball });
+	n8n = await startN8n();
 	await n8n.importCredentials([
 		{ id: 'localprovider', name: 'Local provider', type: 'governedAiOpenAiApi', data: { apiKey: SECRET, baseUrl: server.openaiBaseUrl } },
 	]);
-	await n8n.activate(await n8n.importWorkflow(example));
+	// the checkpoint posts its signed link to the review-links example when it pauses: that one first
+	await n8n.activate(await n8n.importWorkflow(readExample('review-links.json')));
+	await n8n.activate(await n8n.importWorkflow(readExample('invoice-intake.json')));
 });
 
 afterAll(async () => {
@@ -50,6 +50,12 @@ async function executionFor(mailId: string): Promise<any> {
 			e.data?.resultData?.runData?.['Invoice E-mail']?.[0]?.data?.main?.[0]?.[0]?.json?.body?.id === mailId,
 		120_000,
 	);
+}
+
+/** The status with the run's error, so a failed run says why. */
+function outcome(execution: any): { status: string; error: string | undefined } {
+	const error = execution.data?.resultData?.error;
+	return { status: execution.status, error: error ? `${error.node?.name ?? ''}: ${error.message}` : undefined };
 }
 
 async function post(invoice: Omit<Invoice, 'expected'>) {
@@ -90,17 +96,17 @@ test('the invoice-intake example extracts the scripted invoices and routes them'
 			// a required field is missing: Needs Review, then the Human Checkpoint waits for a person
 			expect(review).toHaveLength(1);
 			expect(result.missing).toEqual(['invoice_number']);
-			expect(execution.status).toBe('waiting');
+			expect(outcome(execution)).toEqual({ status: 'waiting', error: undefined });
 			expect(execution.data.resultData.lastNodeExecuted).toBe('Human Checkpoint');
 		} else if (total > 5000) {
 			expect(extracted).toHaveLength(1);
 			expect(nodeOutputs(execution, 'Large Invoice?')[0]).toHaveLength(1);
-			expect(execution.status).toBe('waiting');
+			expect(outcome(execution)).toEqual({ status: 'waiting', error: undefined });
 			expect(execution.data.resultData.lastNodeExecuted).toBe('Human Checkpoint');
 		} else {
 			expect(extracted).toHaveLength(1);
 			expect(result.needsReview).toBe(false);
-			expect(execution.status).toBe('success');
+			expect(outcome(execution)).toEqual({ status: 'success', error: undefined });
 			const [logged] = nodeOutputs(execution, 'Audit Log');
 			expect(logged[0].audit.recordId).toEqual(expect.any(String));
 			expect(logged[0].ai.extract.data.total).toBe(total);

@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { N8nExecutionError, REPO_ROOT, nodeOutputs, startN8n, type N8n } from './harness';
 import { manualFailWorkflow, manualSetWorkflow, webhookEchoWorkflow } from './harness-workflows';
+import { waitUntil } from './triage-helpers';
 
 jest.setTimeout(10 * 60_000);
 
@@ -143,7 +144,16 @@ describe('queue mode: one main and two workers', () => {
 		);
 		expect(answers).toEqual(tickets.map((t) => ({ status: 200, body: { echo: t.ticket, doubled: t.n * 2 } })));
 
-		const executions = await n8n.executions(id);
+		// Respond to Webhook answers before the execution is saved: wait until all of them are stored
+		const executions = await waitUntil(
+			`${tickets.length} finished executions`,
+			async () => {
+				const all = await n8n.executions(id);
+				return all.length >= tickets.length && all.every((e) => ['success', 'error', 'crashed'].includes(e.status)) ? all : undefined;
+			},
+			60_000,
+			n8n.logs,
+		);
 		expect(executions).toHaveLength(tickets.length);
 		expect(executions.every((e) => e.status === 'success' && e.mode === 'webhook')).toBe(true);
 		const echoed = executions.map((e) => nodeOutputs(e, 'Set')[0][0].echo).sort();

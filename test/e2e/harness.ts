@@ -36,7 +36,7 @@ export interface StartOptions {
 	workers?: number;
 	/** extra env for every n8n process */
 	env?: Record<string, string>;
-	/** a tarball to install instead of packedTarball() (e.g. packedTarball({ nodes: [...] })) */
+	/** a tarball to install instead of packedTarball() */
 	tarball?: string;
 	/** fixed port for the main (the demo uses 5678); a free loopback port otherwise */
 	port?: number;
@@ -170,19 +170,11 @@ export async function n8nInstall(): Promise<N8nInstall> {
 // ---------------------------------------------------------------------------------------------
 // Packing
 
-export interface PackOptions {
-	/** extra compiled node files to register in the packed package.json, e.g. 'dist/nodes/X/X.node.js' */
-	nodes?: string[];
-	/** extra compiled credential files to register */
-	credentials?: string[];
-}
-
 const PACKED_INPUTS = ['nodes', 'credentials', 'shared', 'icons'];
 const PACKED_FILES = ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'gulpfile.js', '.npmrc', 'README.md', 'LICENSE', 'LICENSE.md'];
 
-function hashSources(options: PackOptions): string {
+function hashSources(): string {
 	const hash = createHash('sha256');
-	hash.update(JSON.stringify(options));
 	const visit = (rel: string) => {
 		const abs = path.join(REPO_ROOT, rel);
 		if (!fs.existsSync(abs)) return;
@@ -220,26 +212,23 @@ async function withLock<T>(lockDir: string, work: () => Promise<T>): Promise<T> 
 	}
 }
 
-const packPromises = new Map<string, Promise<string>>();
+let packPromise: Promise<string> | undefined;
 
 /**
  * Builds and `npm pack`s the repository once per source state (cached by a hash of the sources), and
- * returns the .tgz path. The build runs in a staging copy, so that it neither races other builds in the
- * work tree nor needs package.json edits to register extra nodes (`options`).
+ * returns the .tgz path. The build runs in a staging copy, so that it never races other builds in the
+ * work tree.
  */
-export async function packedTarball(options: PackOptions = {}): Promise<string> {
+export async function packedTarball(): Promise<string> {
 	// Once per test process: sources other people edit meanwhile do not cause a second build mid-run.
-	const memoKey = JSON.stringify(options);
-	let promise = packPromises.get(memoKey);
-	if (!promise) {
-		promise = buildAndPack(hashSources(options), options);
-		packPromises.set(memoKey, promise);
-		promise.catch(() => packPromises.delete(memoKey));
+	if (!packPromise) {
+		packPromise = buildAndPack(hashSources());
+		packPromise.catch(() => (packPromise = undefined));
 	}
-	return await promise;
+	return await packPromise;
 }
 
-async function buildAndPack(key: string, options: PackOptions): Promise<string> {
+async function buildAndPack(key: string): Promise<string> {
 	const packDir = path.join(RUN_ROOT, 'pack', key);
 	fs.mkdirSync(path.join(RUN_ROOT, 'pack'), { recursive: true });
 	return await withLock(`${packDir}.lock`, async () => {
@@ -254,14 +243,7 @@ async function buildAndPack(key: string, options: PackOptions): Promise<string> 
 				if (fs.existsSync(abs)) fs.cpSync(abs, path.join(stage, rel), { recursive: true });
 			}
 			fs.symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(stage, 'node_modules'));
-			const pkgPath = path.join(stage, 'package.json');
-			const pkg = JSON.parse(fs.readFileSync(pkgPath, 'utf8'));
-			pkg.n8n ??= {};
-			for (const kind of ['nodes', 'credentials'] as const) {
-				const extra = options[kind] ?? [];
-				pkg.n8n[kind] = [...new Set([...(pkg.n8n[kind] ?? []), ...extra])];
-			}
-			fs.writeFileSync(pkgPath, JSON.stringify(pkg, null, 2));
+			const pkg = JSON.parse(fs.readFileSync(path.join(stage, 'package.json'), 'utf8'));
 
 			await run('npm', ['run', 'build'], stage, 'build');
 			for (const file of [...pkg.n8n.nodes, ...pkg.n8n.credentials] as string[]) {

@@ -6,6 +6,7 @@ import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
 
 import { ConfidenceGate } from '../../nodes/ConfidenceGate/ConfidenceGate.node';
 import { sampleDraw } from '../../nodes/ConfidenceGate/gateItem';
+import { newDecisionId } from '../../shared/hash';
 import { AiClassify } from '../../nodes/AiClassify/AiClassify.node';
 import { autoResponder, jsonWithLogprobs, type ProviderServer, type Reply, perSample, rateLimited, startProviderServer } from '../provider-server';
 import { executeStub } from './helpers/executeStub';
@@ -260,18 +261,20 @@ describe('Confidence Gate', () => {
 		expect(review).toHaveLength(2);
 	});
 
-	it('samples a share of Auto items deterministically', async () => {
-		const items = Array.from({ length: 400 }, (_, i) => aiItem(0.95, `l${i}`));
-		const first = await gate(items, { samplePercent: 10 });
-		const again = await gate(items, { samplePercent: 10 });
-		const sampled = first[1].filter((i) => (i.json.gate as IDataObject).sampled);
-		expect(sampled.length).toBe(first[1].length);
-		// about 10 %: a binomial(400, 0.1) is within 20..60 with overwhelming probability, and the draw is a hash
-		expect(sampled.length).toBeGreaterThan(20);
-		expect(sampled.length).toBeLessThan(60);
-		expect(again[1].map((i) => i.pairedItem)).toEqual(first[1].map((i) => i.pairedItem));
-		const expected = items.filter((i) => sampleDraw((i.ai.classify as IDataObject).decisionId as string) < 0.1).length;
-		expect(sampled.length).toBe(expected);
+	it('samples its share of 10,000 Auto items to within ±2 %, the same items on a re-run', async () => {
+		// decision ids as the AI nodes make them (random uuids), so the draw sees real keys
+		const items = Array.from({ length: 10_000 }, () => aiItem(0.95, 'billing', { decisionId: newDecisionId() }));
+		for (const percent of [5, 10, 30]) {
+			const first = await gate(items, { samplePercent: percent });
+			const again = await gate(items, { samplePercent: percent });
+			const sampled = first[1].filter((i) => (i.json.gate as IDataObject).sampled);
+			expect(sampled.length).toBe(first[1].length);
+			expect(first[0].length + first[1].length).toBe(items.length);
+			expect(Math.abs(sampled.length / items.length - percent / 100)).toBeLessThanOrEqual(0.02);
+			expect(again[1].map((i) => i.pairedItem)).toEqual(first[1].map((i) => i.pairedItem));
+			const expected = items.filter((i) => sampleDraw((i.ai.classify as IDataObject).decisionId as string) < percent / 100).length;
+			expect(sampled.length).toBe(expected);
+		}
 	});
 
 	it('sends everything to Review in assist mode', async () => {
