@@ -133,7 +133,7 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bott
 .tile{border:1px solid ${COLORS.grid};border-radius:6px;padding:10px 14px;min-width:120px}.tile .v{font-size:20px;font-weight:600}.tile .l{font-size:12px;color:#6b7185}
 table{border-collapse:collapse;font-size:13px;margin:6px 0 14px}th,td{border:1px solid ${COLORS.grid};padding:4px 8px;text-align:left}th{background:#f4f5f8}
 .charts{display:flex;flex-wrap:wrap;gap:18px}svg .t{font-size:13px;font-weight:600;fill:${COLORS.text}}svg .s{font-size:10px;fill:#6b7185}
-.empty{color:#6b7185;font-style:italic}.note{font-size:12px;color:#6b7185}.cols{display:flex;flex-wrap:wrap;gap:24px}
+.empty{color:#6b7185;font-style:italic}.note{font-size:12px;color:#6b7185}.cols{display:flex;flex-wrap:wrap;gap:24px;align-items:flex-start}
 </style></head><body>
 <h1>${escapeHtml(title)}</h1>
 <div class="sub">Stream <b>${escapeHtml(report.stream)}</b> · ${escapeHtml(window)} · generated ${escapeHtml(report.generatedAt)}</div>

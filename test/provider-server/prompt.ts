@@ -277,10 +277,17 @@ export function parseOpenAi(body: any): ParsedPrompt {
  */
 export class PromptCaches {
 	private anthropicPrefixes = new Set<string>();
-	private openaiPrompts: string[] = [];
+	/**
+	 * OpenAI: hashes of the prompt prefixes that end on a cache-block boundary (1024 tokens, then every 128),
+	 * with how many remembered prompts hold each. A cached count can only be such a boundary, so looking up
+	 * these prefixes gives the same answer as comparing with every earlier prompt, in one pass over the prompt.
+	 */
+	private openaiBlocks = new Map<string, number>();
+	private openaiPrompts: string[][] = [];
 
 	reset(): void {
 		this.anthropicPrefixes.clear();
+		this.openaiBlocks.clear();
 		this.openaiPrompts = [];
 	}
 
@@ -307,20 +314,31 @@ export class PromptCaches {
 		return { read, creation: lastBreakpointSeen ? 0 : upToLast - read };
 	}
 
+	/** Cached prompt tokens: the longest block boundary up to which an earlier prompt was the same (4 chars a token). */
 	openai(model: string | undefined, segments: Segment[]): number {
 		const prompt = String(model ?? '') + '\u0000' + segments.map((s) => s.text).join('\u0000');
-		let best = 0;
-		for (const seen of this.openaiPrompts) {
-			const max = Math.min(seen.length, prompt.length);
-			let i = 0;
-			while (i < max && seen.charCodeAt(i) === prompt.charCodeAt(i)) i++;
-			if (i > best) best = i;
+		const hash = createHash('sha256');
+		const blocks: string[] = [];
+		let cached = 0;
+		let from = 0;
+		for (let tokens = 1024; tokens * 4 <= prompt.length; tokens += 128) {
+			hash.update(prompt.slice(from, tokens * 4));
+			from = tokens * 4;
+			const key = hash.copy().digest('base64');
+			if (this.openaiBlocks.has(key)) cached = tokens;
+			blocks.push(key);
 		}
-		this.openaiPrompts.push(prompt);
-		// Bounded memory for long e2e runs; the newest prompts are the likely prefixes.
-		if (this.openaiPrompts.length > 500) this.openaiPrompts.shift();
-		const tokens = Math.floor(best / 4);
-		return tokens < 1024 ? 0 : 1024 + Math.floor((tokens - 1024) / 128) * 128;
+		for (const key of blocks) this.openaiBlocks.set(key, (this.openaiBlocks.get(key) ?? 0) + 1);
+		this.openaiPrompts.push(blocks);
+		// Bounded memory for long e2e runs: remember the newest 500 prompts (short ones hold no block).
+		if (this.openaiPrompts.length > 500) {
+			for (const key of this.openaiPrompts.shift()!) {
+				const held = this.openaiBlocks.get(key)! - 1;
+				if (held === 0) this.openaiBlocks.delete(key);
+				else this.openaiBlocks.set(key, held);
+			}
+		}
+		return cached;
 	}
 }
 

@@ -18,6 +18,7 @@ import {
 	tokensFor,
 	type ProviderServer,
 } from '../provider-server';
+import { PromptCaches } from '../provider-server/prompt';
 
 const KEY = 'sk-test-secret-123';
 
@@ -431,6 +432,41 @@ describe('faithful rough edges', () => {
 		expect(cached).toBeGreaterThanOrEqual(1024);
 		expect(cached % 128).toBe(0);
 		expect(cached).toBeLessThanOrEqual(second.usage?.prompt_tokens ?? 0);
+	});
+
+	it('counts OpenAI cached tokens as the longest 128-token block shared with any of the last 500 prompts', () => {
+		// the brute force the cache must agree with: longest common prefix with each remembered prompt
+		const commonPrefix = (a: string, b: string) => {
+			const max = Math.min(a.length, b.length);
+			let i = 0;
+			while (i + 256 <= max && a.slice(i, i + 256) === b.slice(i, i + 256)) i += 256;
+			while (i < max && a.charCodeAt(i) === b.charCodeAt(i)) i++;
+			return i;
+		};
+		const expected = (seen: string[], prompt: string) => {
+			let best = 0;
+			for (const earlier of seen) best = Math.max(best, commonPrefix(earlier, prompt));
+			const tokens = Math.floor(best / 4);
+			return tokens < 1024 ? 0 : 1024 + Math.floor((tokens - 1024) / 128) * 128;
+		};
+		let seed = 11;
+		const random = (n: number) => (seed = (seed * 1103515245 + 12345) % 2147483648) % n;
+		const stem = 'static instructions, the same for every item. '.repeat(200);
+		const caches = new PromptCaches();
+		const seen: string[] = [];
+		let hits = 0;
+		for (let i = 0; i < 700; i++) {
+			// prompts that part from the shared stem at varied points, some before the first block ends
+			const system = stem.slice(0, 3000 + random(6000)) + `variant ${random(5)} `.repeat(random(300));
+			const user = `item ${i}`;
+			const prompt = `gpt-4.1-mini\u0000${system}\u0000${user}`;
+			const cached = caches.openai('gpt-4.1-mini', [{ text: system }, { text: user }]);
+			expect({ i, cached }).toEqual({ i, cached: expected(seen.slice(-500), prompt) });
+			if (cached > 0) hits++;
+			seen.push(prompt);
+		}
+		expect(hits).toBeGreaterThan(100);
+		expect(caches.openai('another-model', [{ text: stem }, { text: 'x' }])).toBe(0);
 	});
 
 	it('sequence gives one reply per request and retries take the next', async () => {
