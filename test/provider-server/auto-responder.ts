@@ -63,10 +63,19 @@ export function wordsOf(text: string, minLength = 3): string[] {
 		.filter((w) => w.length >= minLength && !STOPWORDS.has(w));
 }
 
+// A pure cache (the same word always stems the same way): word matching runs words × keywords per request.
+const stems = new Map<string, string>();
+
 /** Crude stemming: charges/charged/charge, invoices/invoice, billing/bill match; short words must be equal. */
 function stem(w: string): string {
-	const s = w.replace(/(ing|ed|es|s)$/, '');
-	return s.length >= 3 ? s : w;
+	let s = stems.get(w);
+	if (s === undefined) {
+		const cut = w.replace(/(ing|ed|es|s)$/, '');
+		s = cut.length >= 3 ? cut : w;
+		if (stems.size > 50_000) stems.clear();
+		stems.set(w, s);
+	}
+	return s;
 }
 
 function sameWord(a: string, b: string): boolean {
