@@ -183,7 +183,16 @@ function auditSection(audit: AuditFigures | undefined, targets: Target[]): strin
 		{ name: 'audit append ≥ 1,000 records/s to PostgreSQL', met: pgBest >= 1000, measured: `${pgBest}/s batched, ${pg.batch1}/s one at a time`, note: pgBest >= 1000 ? undefined : `missed by ${1000 - pgBest}/s` },
 	);
 	const verify = Math.max(f.fileVerify100k?.seconds ?? Infinity, f.postgresVerify100k?.seconds ?? Infinity);
-	targets.push({ name: 'verify 100k records < 5 s', met: verify < 5, measured: `${fmt(verify, 2)} s (slower of file and PostgreSQL)`, note: verify < 5 ? undefined : `missed by ${fmt(verify - 5, 2)} s` });
+	const verifyCpu = Math.max(f.fileVerify100k?.cpuSeconds ?? 0, f.postgresVerify100k?.cpuSeconds ?? 0);
+	targets.push({
+		name: 'verify 100k records < 5 s',
+		met: verify < 5,
+		measured: `${fmt(verify, 2)} s (slower of file and PostgreSQL)`,
+		note:
+			verify < 5
+				? undefined
+				: `missed by ${fmt(verify - 5, 2)} s. Verify is CPU-bound (up to ${fmt(verifyCpu, 2)} s CPU of one core per sink: parse, canonical JSON and sha256 of every record); the batch-1000 append rates above show how fast this machine was during the run`,
+	});
 	return lines;
 }
 

@@ -16,6 +16,11 @@ export const GENESIS_HASH = '0'.repeat(64);
 
 /** JSON with keys sorted (by UTF-16 code units) and no whitespace; `undefined` members are left out. */
 export function canonicalJson(value: unknown): string {
+	return canonical(value);
+}
+
+/** `omitKey` leaves out one member of the top-level object (the record's own hash) without copying it. */
+function canonical(value: unknown, omitKey?: string): string {
 	if (value === null || value === undefined) return 'null';
 	switch (typeof value) {
 		case 'string':
@@ -34,22 +39,41 @@ export function canonicalJson(value: unknown): string {
 		let out = '[';
 		for (let i = 0; i < value.length; i++) {
 			if (i > 0) out += ',';
-			out += canonicalJson(value[i]);
+			out += canonical(value[i]);
 		}
 		return out + ']';
 	}
 	const obj = value as Record<string, unknown>;
-	const keys = Object.keys(obj).sort();
+	const keys = Object.keys(obj);
+	// records read back are usually in canonical order already: sort only when they are not
+	for (let i = 1; i < keys.length; i++) {
+		if (keys[i - 1] > keys[i]) {
+			keys.sort();
+			break;
+		}
+	}
 	let out = '{';
 	let first = true;
 	for (const key of keys) {
 		const member = obj[key];
-		if (member === undefined) continue;
+		if (member === undefined || key === omitKey) continue;
 		if (!first) out += ',';
 		first = false;
-		out += JSON.stringify(key) + ':' + canonicalJson(member);
+		out += quotedKey(key) + ':' + canonical(member);
 	}
 	return out + '}';
+}
+
+// Records share a small set of field names: quote each once (a pure cache, bounded).
+const quotedKeys = new Map<string, string>();
+function quotedKey(key: string): string {
+	let quoted = quotedKeys.get(key);
+	if (quoted === undefined) {
+		quoted = JSON.stringify(key);
+		if (quotedKeys.size > 10_000) quotedKeys.clear();
+		quotedKeys.set(key, quoted);
+	}
+	return quoted;
 }
 
 export function sha256Hex(text: string): string {
@@ -58,10 +82,8 @@ export function sha256Hex(text: string): string {
 
 /** The hash a record should carry: over its previous hash and everything in it except `hash`. */
 export function computeHash(record: Record<string, unknown>): string {
-	const rest: Record<string, unknown> = { ...record };
-	delete rest.hash;
-	const prevHash = typeof rest.prevHash === 'string' ? rest.prevHash : '';
-	return sha256Hex(prevHash + canonicalJson(rest));
+	const prevHash = typeof record.prevHash === 'string' ? record.prevHash : '';
+	return sha256Hex(prevHash + canonical(record, 'hash'));
 }
 
 /** Where a stream's chain currently ends; a new stream starts at the genesis head. */
