@@ -171,7 +171,7 @@ async function runSamples(n8n: N8n, imported: Array<{ file: string; id: string; 
 				(e) => e.workflowId === example.id && !before.has(e.id) && (e.finished || ['success', 'error', 'waiting', 'crashed'].includes(e.status)),
 				120_000,
 			);
-			const label = sample.subject ?? sample.title ?? sample.text ?? sample.body ?? '';
+			const label = sample.subject ?? sample.title ?? sample.company ?? sample.text ?? sample.body ?? sample.message ?? '';
 			log(`  ${i + 1}. ${sample.id ? `${sample.id} ` : ''}"${String(label).slice(0, 70)}"`);
 			log(`      ${describeRoute(execution, example.workflow)}`);
 		}

@@ -379,6 +379,29 @@ function schemaFromText(text: string): Schema | undefined {
 	return undefined;
 }
 
+/**
+ * The words a reader would weigh: for an item given as JSON (AI Decide's context, fenced in <item>…</item>),
+ * its values only. Its keys are the workflow's field names (`amount`, `plan`), not what the customer wrote.
+ */
+function valuesOf(text: string): string {
+	const inner = /^\s*<item>([\s\S]*)<\/item>\s*$/.exec(text)?.[1] ?? text;
+	let parsed: unknown;
+	try {
+		parsed = JSON.parse(inner.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&'));
+	} catch {
+		return text;
+	}
+	if (typeof parsed !== 'object' || parsed === null) return text;
+	const values: string[] = [];
+	const visit = (v: unknown): void => {
+		if (typeof v === 'string' || typeof v === 'number') values.push(String(v));
+		else if (Array.isArray(v)) v.forEach(visit);
+		else if (v && typeof v === 'object') Object.values(v).forEach(visit);
+	};
+	visit(parsed);
+	return values.join('\n');
+}
+
 /** A valid answer for `schema` given the user and system text (exported for tests and other responders). */
 export function answerFor(schema: object, req: RecordedRequest): unknown {
 	return answerWithMatch(schema, req).value;
@@ -390,7 +413,7 @@ function answerWithMatch(schema: object, req: RecordedRequest): { value: unknown
 		root: schema as Schema,
 		req,
 		text,
-		userWords: wordsOf(text, 2),
+		userWords: wordsOf(valuesOf(text), 2),
 		sentences: sentencesOf(text),
 	};
 	const value = generate({ schema: schema as Schema, name: '', nullable: false }, ctx);
