@@ -3,11 +3,9 @@
  * If (large?) → Human Checkpoint → Audit Log. The model is the local provider server over real HTTP; its
  * schema-driven responder reads the `name: value` lines of the scripted invoice e-mails.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-
 import { autoResponder, type ProviderServer, startProviderServer } from '../provider-server';
-import { nodeOutputs, REPO_ROOT, startN8n, type N8n } from './harness';
+import { nodeOutputs, startN8n, type N8n } from './harness';
+import { loadExample } from './triage-helpers';
 
 jest.setTimeout(10 * 60_000);
 
@@ -19,8 +17,7 @@ interface Invoice {
 	expected: Record<string, unknown>;
 }
 
-const invoices = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'examples', 'data', 'invoices.json'), 'utf8')) as Invoice[];
-const readExample = (file: string) => JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'examples', file), 'utf8'));
+const invoices = loadExample('data/invoices.json') as Invoice[];
 const SECRET = 'sk-e2e-never-shown-9f3k';
 
 let server: ProviderServer;
@@ -33,8 +30,8 @@ beforeAll(async () => {
 		{ id: 'localprovider', name: 'Local provider', type: 'governedAiOpenAiApi', data: { apiKey: SECRET, baseUrl: server.openaiBaseUrl } },
 	]);
 	// the checkpoint posts its signed link to the review-links example when it pauses: that one first
-	await n8n.activate(await n8n.importWorkflow(readExample('review-links.json')));
-	await n8n.activate(await n8n.importWorkflow(readExample('invoice-intake.json')));
+	await n8n.activate(await n8n.importWorkflow(loadExample('review-links.json')));
+	await n8n.activate(await n8n.importWorkflow(loadExample('invoice-intake.json')));
 });
 
 afterAll(async () => {

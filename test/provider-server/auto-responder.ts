@@ -10,6 +10,7 @@
  * - other fields: looked up in the user text as `name: value` (or `name value` when the value holds a
  *   digit; a value ends at a newline, `;`, `, ` or `. `), quoted verbatim; not found gives null when allowed, else an empty value.
  */
+import { FENCE_CLOSE, FENCE_OPEN, unescapeItem } from '../../nodes/AiDecide/prompt';
 import { langchainReply } from './langchain';
 import { firstUserText } from './prompt';
 import { jsonWithLogprobs } from './tokens';
@@ -384,10 +385,12 @@ function schemaFromText(text: string): Schema | undefined {
  * its values only. Its keys are the workflow's field names (`amount`, `plan`), not what the customer wrote.
  */
 function valuesOf(text: string): string {
-	const inner = /^\s*<item>([\s\S]*)<\/item>\s*$/.exec(text)?.[1] ?? text;
+	const trimmed = text.trim();
+	const fenced = trimmed.startsWith(FENCE_OPEN) && trimmed.endsWith(FENCE_CLOSE);
+	const inner = fenced ? unescapeItem(trimmed.slice(FENCE_OPEN.length, -FENCE_CLOSE.length)) : text;
 	let parsed: unknown;
 	try {
-		parsed = JSON.parse(inner.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&'));
+		parsed = JSON.parse(inner);
 	} catch {
 		return text;
 	}
