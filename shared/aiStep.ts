@@ -18,7 +18,8 @@ import { costUsd, emptyUsage, priceFor } from './cost';
 import { Limiter, mapConcurrent } from './concurrency';
 import { newDecisionId, promptHash } from './hash';
 import { parameterReader, type ParameterReader } from './node/parameters';
-import { createModelClient, type ModelClient, type ProviderName, ProviderError } from './providers';
+import { failedItem } from './failedItem';
+import { createModelClient, type ModelClient, type ProviderName, ProviderError, scrubSecrets } from './providers';
 import { redact, type RedactionKind } from './redact';
 import { type Answer, type CallPolicy, InvalidAnswerError } from './structured';
 
@@ -45,6 +46,21 @@ const DEFAULT_OPTIONS: AiOptions = {
 	outputPrice: 0,
 	maxInputChars: 100_000,
 };
+
+/** The "Price Override" option as a price, or undefined to use the list price. */
+function priceOverride(options: AiOptions | undefined): { input: number; output: number } | undefined {
+	if (!options || !(options.inputPrice > 0 || options.outputPrice > 0)) return undefined;
+	return { input: options.inputPrice, output: options.outputPrice };
+}
+
+/** The options of a failed item, or undefined when reading them was what failed. */
+function safeOptions(ctx: IExecuteFunctions, itemIndex: number, param: ParameterReader): AiOptions | undefined {
+	try {
+		return readAiOptions(ctx, itemIndex, param);
+	} catch {
+		return undefined;
+	}
+}
 
 export function readAiOptions(ctx: IExecuteFunctions, itemIndex: number, param: ParameterReader = parameterReader(ctx)): AiOptions {
 	const raw = param<Partial<AiOptions>>('options', itemIndex, {});
@@ -158,7 +174,9 @@ export async function runAiStep(ctx: IExecuteFunctions, config: AiStepConfig): P
 		}
 		const nodeError = toNodeError(ctx, entry.error, entry.itemIndex, entry.secrets ?? []);
 		if (!ctx.continueOnFail()) throw nodeError;
+		// what the call had cost before it failed (re-asks, retries) counts like any other usage
 		const failure = entry.error as { usage?: Usage; attempts?: number };
+		const usage = failure?.usage ?? emptyUsage();
 		const result: AiResult = {
 			decisionId: newDecisionId(),
 			step: config.step,
@@ -172,20 +190,20 @@ export async function runAiStep(ctx: IExecuteFunctions, config: AiStepConfig): P
 			error: nodeError.message,
 			provider: String(entry.provider),
 			model: String(entry.model),
-			usage: failure?.usage ?? emptyUsage(),
-			costUsd: costUsd(failure?.usage ?? emptyUsage(), priceFor(String(entry.model))),
+			usage,
+			costUsd: costUsd(usage, priceFor(String(entry.model), priceOverride(safeOptions(ctx, entry.itemIndex, param)))),
 			attempts: failure?.attempts ?? 0,
 			latencyMs: Date.now() - (entry.started ?? Date.now()),
 			promptHash: '',
 			at: new Date().toISOString(),
 		};
-		outputs[config.reviewOutput].push({
-			json: withAiResult(entry.input.json, entry.resultKey, result) as IDataObject,
-			binary: entry.input.binary,
-			// with "On Error: Continue (using error output)" n8n moves items carrying `error` to the error output
-			error: nodeError,
-			pairedItem,
-		});
+		outputs[config.reviewOutput].push(
+			failedItem(
+				ctx,
+				{ json: withAiResult(entry.input.json, entry.resultKey, result) as IDataObject, binary: entry.input.binary, pairedItem },
+				nodeError,
+			),
+		);
 	}
 	return outputs;
 }
@@ -231,10 +249,7 @@ function itemContext(
 		},
 		result(own, call, promptParts) {
 			const usage = call?.usage ?? emptyUsage();
-			const override =
-				options.inputPrice > 0 || options.outputPrice > 0
-					? { input: options.inputPrice, output: options.outputPrice }
-					: undefined;
+			const override = priceOverride(options);
 			return {
 				decisionId: newDecisionId(),
 				step,
@@ -269,7 +284,5 @@ function toNodeError(ctx: IExecuteFunctions, error: unknown, itemIndex: number, 
 		);
 	}
 	const message = error instanceof Error ? error.message : String(error);
-	let scrubbed = message;
-	for (const secret of secrets) if (secret && secret.length >= 4) scrubbed = scrubbed.split(secret).join('[redacted]');
-	return new NodeOperationError(ctx.getNode(), `Item ${itemIndex}: ${scrubbed}`, { itemIndex });
+	return new NodeOperationError(ctx.getNode(), `Item ${itemIndex}: ${scrubSecrets(message, secrets)}`, { itemIndex });
 }

@@ -5,6 +5,7 @@
 import { NodeOperationError, type IDataObject, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
 
 import { latestAiResult } from '../../shared/contract';
+import { failedItem } from '../../shared/failedItem';
 import { GATE_OUTPUTS, gateItem, type GateSettings, type Thresholds } from './gateItem';
 
 export async function executeGate(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
@@ -56,16 +57,23 @@ export async function executeGate(this: IExecuteFunctions): Promise<INodeExecuti
 			outputs[GATE_OUTPUTS.indexOf(gate.band)].push({ json: { ...item.json, gate: gate as unknown as IDataObject }, binary: item.binary, pairedItem: { item: itemIndex } });
 		} catch (error) {
 			if (!this.continueOnFail()) throw error;
-			const message = error instanceof Error ? error.message : String(error);
-			// a failed item is never lost: it goes to Review with the reason
-			outputs[1].push({
-				json: { ...item.json, gate: { band: 'review', reason: `error: ${message}`, confidence: null } },
-				error: error instanceof NodeOperationError ? error : new NodeOperationError(this.getNode(), message, { itemIndex }),
-				pairedItem: { item: itemIndex },
-			});
+			const nodeError = error instanceof NodeOperationError ? error : new NodeOperationError(this.getNode(), error as Error, { itemIndex });
+			// a failed item is never lost: it goes to Review, whole, with the reason
+			outputs[1].push(
+				failedItem(
+					this,
+					{
+						json: { ...item.json, gate: { band: 'review', reason: `error: ${nodeError.message}`, confidence: null, error: nodeError.message } },
+						binary: item.binary,
+						pairedItem: { item: itemIndex },
+					},
+					nodeError,
+				),
+			);
 		}
 	}
-	return outputs;}
+	return outputs;
+}
 
 function readThresholds(ctx: IExecuteFunctions, itemIndex: number): Thresholds {
 	const high = Number(ctx.getNodeParameter('high', itemIndex, 0.85));
