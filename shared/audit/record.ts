@@ -2,24 +2,37 @@
  * The audit record: one per item that passes an Audit Log node, built from the item's latest AI result,
  * its gate result and its human review (see shared/contract.ts). A record never holds a secret: the item
  * itself never carries API keys, and the optional input copy drops every field whose name looks like one.
+ *
+ * Format versions (the chain hashes whatever a record holds, so both verify alike):
+ * - v1: `usage` and `costUsd` of the recorded decision only.
+ * - v2: adds `steps` (every AI step on the item: its decision id, model, usage and cost) and `total`
+ *   (their sum), so an item that went through AI Classify and then AI Decide accounts for both calls.
+ *   `usage` and `costUsd` keep their v1 meaning. The report reads both versions.
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 
 import {
+	AI_STEPS,
 	CONFIDENCE_METHODS,
+	LATEST_KEY,
 	GATE_BANDS,
 	REVIEW_DECISIONS,
+	aiResultSchema,
 	gateSchema,
 	latestAiResult,
 	reviewSchema,
 	usageSchema,
+	type AiResult,
 	type AuditStamp,
+	type Usage,
 } from '../contract';
 import { redact } from '../redact';
 import { canonicalJson, sha256Hex } from './chain';
 
-export const AUDIT_RECORD_VERSION = 1;
+export const AUDIT_RECORD_VERSION = 2;
+/** Every version the report and the schema read. */
+export const AUDIT_RECORD_VERSIONS = [1, 2] as const;
 
 /** Item fields the nodes of this package add; the input hash covers everything else. */
 export const CONTRACT_FIELDS = ['ai', 'gate', 'review', 'audit'] as const;
@@ -29,8 +42,21 @@ export const SECRET_FIELD = /key|secret|token|password/i;
 
 const nullableString = z.string().nullable();
 
+/** One AI step on the item, as far as cost goes (v2). */
+export const stepCostSchema = z.object({
+	/** the key under `ai` */
+	key: z.string(),
+	step: nullableString,
+	decisionId: nullableString,
+	provider: nullableString,
+	model: nullableString,
+	usage: usageSchema,
+	costUsd: z.number(),
+});
+export type StepCost = z.infer<typeof stepCostSchema>;
+
 export const auditRecordSchema = z.object({
-	v: z.literal(AUDIT_RECORD_VERSION),
+	v: z.union([z.literal(1), z.literal(2)]),
 	// identity
 	recordId: z.string(),
 	stream: z.string(),
@@ -86,9 +112,13 @@ export const auditRecordSchema = z.object({
 			waitedMs: z.number().nullable(),
 		})
 		.nullable(),
-	// cost
+	// cost of the recorded decision
 	usage: usageSchema.nullable(),
 	costUsd: z.number().nullable(),
+	/** v2: every AI step on the item, in the order the steps ran (absent in v1 records) */
+	steps: z.array(stepCostSchema).optional(),
+	/** v2: the sum over `steps` (absent in v1 records) */
+	total: z.object({ usage: usageSchema, costUsd: z.number() }).optional(),
 	attempts: z.number().nullable(),
 	latencyMs: z.number().nullable(),
 	error: nullableString,
@@ -172,10 +202,142 @@ function errorOf(json: Json, aiError: string | undefined): string | null {
 	return null;
 }
 
+const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+const num = (value: unknown): number | undefined => (typeof value === 'number' && Number.isFinite(value) ? value : undefined);
+
+function usageOf(value: unknown): Usage | undefined {
+	const parsed = usageSchema.safeParse(value);
+	if (parsed.success) return parsed.data;
+	if (!isObject(value)) return undefined;
+	// a partial usage (e.g. of a failed call): count what is there
+	const usage: Usage = {
+		inputTokens: num(value.inputTokens) ?? 0,
+		outputTokens: num(value.outputTokens) ?? 0,
+		cachedInputTokens: num(value.cachedInputTokens) ?? 0,
+		cacheWriteTokens: num(value.cacheWriteTokens) ?? 0,
+		requests: num(value.requests) ?? 0,
+	};
+	return usage;
+}
+
+/** What a record reads from an AI result; every field optional, so a partial result still identifies its decision. */
+interface AiFields {
+	step?: AiResult['step'];
+	decisionId?: string;
+	answer?: unknown;
+	confidence?: number | null;
+	confidenceMethod?: AiResult['confidenceMethod'];
+	reason?: string;
+	needsReview?: boolean;
+	reviewReason?: string;
+	error?: string;
+	provider?: string;
+	model?: string;
+	responseId?: string;
+	usage?: Usage;
+	costUsd?: number;
+	attempts?: number;
+	latencyMs?: number;
+	promptHash?: string;
+	requiresApproval?: boolean;
+	at?: string;
+}
+
+/**
+ * An AI result as the record reads it: the contract's shape, or, for a result that does not meet it
+ * in full (e.g. of an item that failed early), every field that has the right type. Not an AI result
+ * at all (no step and no decision id): undefined.
+ */
+function readAiResult(value: unknown): AiFields | undefined {
+	if (!isObject(value)) return undefined;
+	const parsed = aiResultSchema.safeParse(value);
+	if (parsed.success) return parsed.data;
+	const step = (AI_STEPS as readonly string[]).includes(value.step as string) ? (value.step as AiResult['step']) : undefined;
+	const decisionId = str(value.decisionId);
+	if (!step && !decisionId) return undefined;
+	const method = (CONFIDENCE_METHODS as readonly string[]).includes(value.confidenceMethod as string)
+		? (value.confidenceMethod as AiResult['confidenceMethod'])
+		: undefined;
+	const confidence = num(value.confidence);
+	return {
+		step,
+		decisionId,
+		answer: value.answer,
+		confidence: confidence !== undefined && confidence >= 0 && confidence <= 1 ? confidence : null,
+		confidenceMethod: method,
+		reason: str(value.reason),
+		needsReview: typeof value.needsReview === 'boolean' ? value.needsReview : undefined,
+		reviewReason: str(value.reviewReason),
+		error: str(value.error),
+		provider: str(value.provider),
+		model: str(value.model),
+		responseId: str(value.responseId),
+		usage: usageOf(value.usage),
+		costUsd: num(value.costUsd),
+		attempts: num(value.attempts),
+		latencyMs: num(value.latencyMs),
+		promptHash: str(value.promptHash),
+		requiresApproval: typeof value.requiresApproval === 'boolean' ? value.requiresApproval : undefined,
+		at: str(value.at),
+	};
+}
+
+/** The recorded decision: `ai.<aiKey>`, else `ai[ai.latest]`. */
+function recordedAiResult(json: Json, aiKey: string | undefined): { key: string; result: AiFields } | undefined {
+	const strict = latestAiResult(json, aiKey);
+	if (strict) return strict;
+	const ai = json.ai;
+	if (!isObject(ai)) return undefined;
+	const key = aiKey || str(ai[LATEST_KEY]);
+	if (!key) return undefined;
+	const result = readAiResult(ai[key]);
+	return result ? { key, result } : undefined;
+}
+
+const ZERO_USAGE: Usage = { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, cacheWriteTokens: 0, requests: 0 };
+
+/** Every AI step on the item (each `ai.<key>` that is an AI result), in the order the steps added them. */
+export function stepCosts(json: Json): StepCost[] {
+	const ai = json.ai;
+	if (!isObject(ai)) return [];
+	const steps: StepCost[] = [];
+	for (const [key, value] of Object.entries(ai)) {
+		if (key === LATEST_KEY) continue;
+		const result = readAiResult(value);
+		if (!result) continue;
+		steps.push({
+			key,
+			step: result.step ?? null,
+			decisionId: result.decisionId ?? null,
+			provider: result.provider ?? null,
+			model: result.model ?? null,
+			usage: result.usage ?? { ...ZERO_USAGE },
+			costUsd: result.costUsd ?? 0,
+		});
+	}
+	return steps;
+}
+
+export function sumUsage(steps: Array<{ usage: Usage; costUsd: number }>): { usage: Usage; costUsd: number } {
+	const usage = { ...ZERO_USAGE };
+	let cost = 0;
+	for (const s of steps) {
+		usage.inputTokens += s.usage.inputTokens;
+		usage.outputTokens += s.usage.outputTokens;
+		usage.cachedInputTokens += s.usage.cachedInputTokens;
+		usage.cacheWriteTokens += s.usage.cacheWriteTokens;
+		usage.requests += s.usage.requests;
+		cost += s.costUsd;
+	}
+	// sums of prices in floating point: keep them at a fixed, generous precision
+	return { usage, costUsd: Math.round(cost * 1e12) / 1e12 };
+}
+
 /** Builds the record for one item. Throws only on values JSON cannot hold. */
 export function buildDraft(json: Json, ctx: DraftContext): AuditDraft {
-	const latest = latestAiResult(json, ctx.aiKey || undefined);
+	const latest = recordedAiResult(json, ctx.aiKey || undefined);
 	const ai = latest?.result;
+	const steps = stepCosts(json);
 	const gateParsed = gateSchema.safeParse(json.gate);
 	const gate = gateParsed.success ? gateParsed.data : null;
 	const reviewParsed = reviewSchema.safeParse(json.review);
@@ -202,7 +364,7 @@ export function buildDraft(json: Json, ctx: DraftContext): AuditDraft {
 		promptHash: ai?.promptHash ?? null,
 		answer: ai ? (ai.answer ?? null) : null,
 		label: labelOf(ai?.answer, gate?.label),
-		confidence: ai ? ai.confidence : (gate?.confidence ?? null),
+		confidence: ai ? (ai.confidence ?? null) : (gate?.confidence ?? null),
 		confidenceMethod: ai?.confidenceMethod ?? null,
 		reason: ai?.reason ?? null,
 		needsReview: ai?.needsReview ?? null,
@@ -221,6 +383,8 @@ export function buildDraft(json: Json, ctx: DraftContext): AuditDraft {
 			: null,
 		usage: ai?.usage ?? null,
 		costUsd: ai?.costUsd ?? null,
+		steps,
+		total: sumUsage(steps),
 		attempts: ai?.attempts ?? null,
 		latencyMs: ai?.latencyMs ?? null,
 		error: errorOf(json, ai?.error),

@@ -9,8 +9,11 @@
  * - escalations: records the AI node flagged (`needsReview`) or the gate sent to Review.
  * - calibration: records with a confidence, in bins of 0.1; per bin the mean confidence and the human
  *   agreement rate of the reviewed ones. Well calibrated: agreement close to mean confidence.
+ * - cost: every AI step on each record's item (v2 records list them in `steps`; a v1 record counts its
+ *   one decision), each decision once: an item logged twice (before and after a person, or by two Audit
+ *   Log nodes) does not count its earlier model calls twice.
  */
-import { auditRecordSchema, type AuditRecord } from './record';
+import { auditRecordSchema, type AuditRecord, type StepCost } from './record';
 import { inWindow, type TimeWindow } from './sink';
 
 export interface ReviewCounts {
@@ -25,7 +28,10 @@ export interface ReviewCounts {
 }
 
 export interface UsageTotals {
+	/** records with at least one AI step counted here */
 	records: number;
+	/** AI steps (decisions) counted */
+	steps: number;
 	inputTokens: number;
 	outputTokens: number;
 	cachedInputTokens: number;
@@ -100,7 +106,7 @@ function emptyReview(): ReviewCounts {
 }
 
 function emptyUsage(): UsageTotals {
-	return { records: 0, inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, cacheWriteTokens: 0, requests: 0, costUsd: 0 };
+	return { records: 0, steps: 0, inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, cacheWriteTokens: 0, requests: 0, costUsd: 0 };
 }
 
 function countReview(counts: ReviewCounts, decision: string): void {
@@ -137,6 +143,8 @@ export class ReportBuilder {
 	private readonly recentErrors: AuditReport['errors']['recent'] = [];
 	private readonly usageTotal = emptyUsage();
 	private readonly usageByModel: Record<string, UsageTotals> = {};
+	/** decisions already counted in the cost */
+	private readonly costedDecisions = new Set<string>();
 	private readonly daily: Record<string, { records: number; costUsd: number; errors: number }> = {};
 
 	constructor(
@@ -198,7 +206,6 @@ export class ReportBuilder {
 		const day = r.at.slice(0, 10);
 		this.daily[day] ??= { records: 0, costUsd: 0, errors: 0 };
 		this.daily[day].records++;
-		this.daily[day].costUsd += r.costUsd ?? 0;
 
 		if (r.error) {
 			this.errorTotal++;
@@ -208,18 +215,32 @@ export class ReportBuilder {
 			if (this.recentErrors.length > RECENT_ERRORS) this.recentErrors.shift();
 		}
 
-		if (r.model || r.usage || r.costUsd !== null) {
-			const key = `${r.provider ?? 'unknown'}/${r.model ?? 'unknown'}`;
+		this.addCost(r, day);
+	}
+
+	private addCost(r: AuditRecord, day: string): void {
+		const counted = new Set<UsageTotals>();
+		for (const step of costSteps(r)) {
+			if (step.decisionId !== null) {
+				if (this.costedDecisions.has(step.decisionId)) continue;
+				this.costedDecisions.add(step.decisionId);
+			}
+			const key = `${step.provider ?? 'unknown'}/${step.model ?? 'unknown'}`;
 			this.usageByModel[key] ??= emptyUsage();
 			for (const totals of [this.usageTotal, this.usageByModel[key]]) {
-				totals.records++;
-				totals.inputTokens += r.usage?.inputTokens ?? 0;
-				totals.outputTokens += r.usage?.outputTokens ?? 0;
-				totals.cachedInputTokens += r.usage?.cachedInputTokens ?? 0;
-				totals.cacheWriteTokens += r.usage?.cacheWriteTokens ?? 0;
-				totals.requests += r.usage?.requests ?? 0;
-				totals.costUsd += r.costUsd ?? 0;
+				if (!counted.has(totals)) {
+					totals.records++;
+					counted.add(totals);
+				}
+				totals.steps++;
+				totals.inputTokens += step.usage?.inputTokens ?? 0;
+				totals.outputTokens += step.usage?.outputTokens ?? 0;
+				totals.cachedInputTokens += step.usage?.cachedInputTokens ?? 0;
+				totals.cacheWriteTokens += step.usage?.cacheWriteTokens ?? 0;
+				totals.requests += step.usage?.requests ?? 0;
+				totals.costUsd += step.costUsd ?? 0;
 			}
+			this.daily[day].costUsd += step.costUsd ?? 0;
 		}
 	}
 
@@ -269,6 +290,20 @@ export class ReportBuilder {
 				.map((date) => ({ date, ...this.daily[date], costUsd: round(this.daily[date].costUsd, 6) })),
 		};
 	}
+}
+
+type CostStep = Pick<StepCost, 'decisionId' | 'provider' | 'model'> & {
+	usage: StepCost['usage'] | null;
+	costUsd: number | null;
+};
+
+/** The AI steps a record accounts for: its `steps` (v2), or its one decision (v1). */
+function costSteps(r: AuditRecord): CostStep[] {
+	if (r.steps) return r.steps;
+	if (r.model || r.usage || r.costUsd !== null) {
+		return [{ decisionId: r.decisionId, provider: r.provider, model: r.model, usage: r.usage, costUsd: r.costUsd }];
+	}
+	return [];
 }
 
 export function buildReport(stream: string, records: Iterable<unknown>, window?: TimeWindow, now?: Date): AuditReport {

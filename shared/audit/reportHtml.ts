@@ -109,7 +109,7 @@ function reviewRow(label: string, c: ReviewCounts): Array<string | number> {
 }
 
 function usageRow(model: string, u: UsageTotals): Array<string | number> {
-	return [model, u.records, u.requests, u.inputTokens, u.cachedInputTokens, u.outputTokens, usd(u.costUsd)];
+	return [model, u.records, u.steps, u.requests, u.inputTokens, u.cachedInputTokens, u.outputTokens, usd(u.costUsd)];
 }
 
 function tile(label: string, value: string): string {
@@ -208,7 +208,7 @@ ${table(
 )}
 <h2>Tokens and cost by model</h2>
 ${table(
-	['Model', 'Records', 'Requests', 'Input tokens', 'Cached input', 'Output tokens', 'Cost'],
+	['Model', 'Records', 'AI steps', 'Requests', 'Input tokens', 'Cached input', 'Output tokens', 'Cost'],
 	[
 		...Object.entries(report.usage.byModel).map(([model, u]) => usageRow(model, u)),
 		...(Object.keys(report.usage.byModel).length > 1 ? [usageRow('All models', report.usage.total)] : []),

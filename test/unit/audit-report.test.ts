@@ -134,9 +134,9 @@ describe('report on a hand-counted fixture', () => {
 	it('sums tokens and cost by model and by day', () => {
 		expect(report.usage.byModel).toEqual({
 			// 1-7, 11: in 100+100+120+100+100+100+100+0, out 10+10+12+10+10+10+10+0, cost 6×0.001+0.002+0
-			'openai/gpt-4o-mini': { records: 8, requests: 8, inputTokens: 720, outputTokens: 72, cachedInputTokens: 0, cacheWriteTokens: 0, costUsd: 0.008 },
+			'openai/gpt-4o-mini': { records: 8, steps: 8, requests: 8, inputTokens: 720, outputTokens: 72, cachedInputTokens: 0, cacheWriteTokens: 0, costUsd: 0.008 },
 			// 8-10: in 200+200+150, out 50+50+20, cost 0.003+0.003+0.002
-			'anthropic/claude-haiku': { records: 3, requests: 3, inputTokens: 550, outputTokens: 120, cachedInputTokens: 0, cacheWriteTokens: 0, costUsd: 0.008 },
+			'anthropic/claude-haiku': { records: 3, steps: 3, requests: 3, inputTokens: 550, outputTokens: 120, cachedInputTokens: 0, cacheWriteTokens: 0, costUsd: 0.008 },
 		});
 		expect(report.usage.total).toMatchObject({ records: 11, inputTokens: 1270, outputTokens: 192, costUsd: 0.016 });
 		expect(report.daily).toEqual([

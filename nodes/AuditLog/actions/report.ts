@@ -1,0 +1,135 @@
+/** Report: volume, gate rates, human agreement, calibration, escalations, errors and cost for a time window. */
+import {
+	NodeOperationError,
+	type IDataObject,
+	type IExecuteFunctions,
+	type INodeExecutionData,
+	type INodeProperties,
+} from 'n8n-workflow';
+
+import { ReportBuilder, lastDaysWindow, renderReportHtml, reportStream, type TimeWindow } from '../../../shared/audit';
+import { allPaired, showOnlyFor } from './common';
+import { readProperties, recordsFromInput, single, withReadSink } from './read';
+
+export const properties: INodeProperties[] = showOnlyFor({ operation: ['report'] }, [
+	...readProperties('report'),
+	{
+		displayName: 'Time Window',
+		name: 'window',
+		type: 'options',
+		options: [
+			{ name: 'Last N Days', value: 'lastDays' },
+			{ name: 'From / To', value: 'range' },
+			{ name: 'Everything', value: 'all' },
+		],
+		default: 'lastDays',
+		description: 'Which records the report covers, by the time they were logged',
+	},
+	{
+		displayName: 'Days',
+		name: 'lastDays',
+		type: 'number',
+		typeOptions: { minValue: 0.001 },
+		default: 7,
+		displayOptions: { show: { window: ['lastDays'] } },
+		description: 'How many days back from now the report covers',
+	},
+	{
+		displayName: 'From',
+		name: 'from',
+		type: 'dateTime',
+		default: '',
+		displayOptions: { show: { window: ['range'] } },
+		description: 'Start of the window (inclusive); empty: from the first record',
+	},
+	{
+		displayName: 'To',
+		name: 'to',
+		type: 'dateTime',
+		default: '',
+		displayOptions: { show: { window: ['range'] } },
+		description: 'End of the window (exclusive); empty: up to now',
+	},
+	{
+		displayName: 'Options',
+		name: 'options',
+		type: 'collection',
+		placeholder: 'Add Option',
+		default: {},
+		options: [
+			{
+				displayName: 'HTML as Binary File',
+				name: 'htmlAsBinary',
+				type: 'boolean',
+				default: false,
+				description: 'Whether to also output the HTML page as a binary file report.html (for e-mail attachments or Write File)',
+			},
+			{
+				displayName: 'Binary Property',
+				name: 'binaryPropertyName',
+				type: 'string',
+				default: 'data',
+				description: 'Name of the binary property that receives report.html (with HTML as Binary File)',
+			},
+			{
+				displayName: 'Report Title',
+				name: 'reportTitle',
+				type: 'string',
+				default: 'AI decisions: audit report',
+				description: 'Heading of the HTML report',
+			},
+		],
+	},
+]);
+
+function reportWindow(ctx: IExecuteFunctions): TimeWindow {
+	const kind = ctx.getNodeParameter('window', 0, 'lastDays') as string;
+	if (kind === 'all') return {};
+	if (kind === 'lastDays') {
+		const days = Number(ctx.getNodeParameter('lastDays', 0, 7));
+		if (!Number.isFinite(days) || days <= 0) {
+			throw new NodeOperationError(ctx.getNode(), `Days must be a positive number, got "${days}"`, { itemIndex: 0 });
+		}
+		return lastDaysWindow(days);
+	}
+	const window: TimeWindow = {};
+	for (const field of ['from', 'to'] as const) {
+		const raw = ctx.getNodeParameter(field, 0, '') as unknown;
+		if (raw === '' || raw === null || raw === undefined) continue;
+		const date = new Date(String(raw));
+		if (Number.isNaN(date.getTime())) {
+			throw new NodeOperationError(ctx.getNode(), `"${field === 'from' ? 'From' : 'To'}" is not a date: "${String(raw)}"`, {
+				itemIndex: 0,
+			});
+		}
+		window[field] = date.toISOString();
+	}
+	return window;
+}
+
+export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+	const items = this.getInputData();
+	return await single(this, items, async () => {
+		const window = reportWindow(this);
+		const options = this.getNodeParameter('options', 0, {}) as IDataObject;
+		const report = await withReadSink(this, 'report', async (sink, stream) => {
+			if (sink) return await reportStream(sink, stream, window);
+			const builder = new ReportBuilder(stream, window);
+			for (const record of recordsFromInput(items)) builder.push(record);
+			return builder.result();
+		});
+		const title = typeof options.reportTitle === 'string' && options.reportTitle ? options.reportTitle : undefined;
+		const html = renderReportHtml(report, title);
+		const item: INodeExecutionData = {
+			json: { ...(report as unknown as IDataObject), html },
+			pairedItem: allPaired(items),
+		};
+		if (options.htmlAsBinary === true) {
+			const property = typeof options.binaryPropertyName === 'string' && options.binaryPropertyName ? options.binaryPropertyName : 'data';
+			item.binary = {
+				[property]: await this.helpers.prepareBinaryData(Buffer.from(html, 'utf8'), 'report.html', 'text/html'),
+			};
+		}
+		return item;
+	});
+}
