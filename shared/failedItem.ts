@@ -20,14 +20,10 @@ export function failedItem(
 	item: { json: IDataObject; binary?: INodeExecutionData['binary']; pairedItem: INodeExecutionData['pairedItem'] },
 	error: NodeOperationError | NodeApiError,
 ): INodeExecutionData {
-	if (ctx.getNode().onError !== 'continueErrorOutput') {
-		return { json: item.json, binary: item.binary, pairedItem: item.pairedItem };
-	}
-	const out: INodeExecutionData = {
-		json: { ...item.json, error: error.message },
-		binary: item.binary,
-		pairedItem: item.pairedItem,
-	};
+	const out: INodeExecutionData = { json: item.json, pairedItem: item.pairedItem };
+	if (item.binary) out.binary = item.binary;
+	if (ctx.getNode().onError !== 'continueErrorOutput') return out;
+	out.json = { ...item.json, error: error.message };
 	Object.defineProperty(out, 'error', { value: error, enumerable: false, writable: true, configurable: true });
 	return out;
 }

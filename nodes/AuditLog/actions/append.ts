@@ -2,6 +2,7 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
 import { buildDraft, stampOf, type AuditDraft, type AuditSink } from '../../../shared/audit';
+import { failedItem } from '../../../shared/failedItem';
 import {
 	openSink,
 	showOnlyFor,
@@ -113,7 +114,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 	const fail = (i: number, error: unknown): void => {
 		const nodeError = toNodeError(this, error, i);
 		if (!this.continueOnFail()) throw nodeError;
-		out[i] = { json: { ...items[i].json, error: nodeError.message }, binary: items[i].binary, pairedItem: { item: i } };
+		out[i] = failedItem(this, { json: { ...items[i].json, error: nodeError.message }, binary: items[i].binary, pairedItem: { item: i } }, nodeError);
 	};
 
 	for (let i = 0; i < items.length; i++) {
