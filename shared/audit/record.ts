@@ -27,6 +27,7 @@ import {
 	type AuditStamp,
 	type Usage,
 } from '../contract';
+import { addUsage, emptyUsage } from '../cost';
 import { redact } from '../redact';
 import { canonicalJson, sha256Hex } from './chain';
 
@@ -221,27 +222,7 @@ function usageOf(value: unknown): Usage | undefined {
 }
 
 /** What a record reads from an AI result; every field optional, so a partial result still identifies its decision. */
-interface AiFields {
-	step?: AiResult['step'];
-	decisionId?: string;
-	answer?: unknown;
-	confidence?: number | null;
-	confidenceMethod?: AiResult['confidenceMethod'];
-	reason?: string;
-	needsReview?: boolean;
-	reviewReason?: string;
-	error?: string;
-	provider?: string;
-	model?: string;
-	responseId?: string;
-	usage?: Usage;
-	costUsd?: number;
-	attempts?: number;
-	latencyMs?: number;
-	promptHash?: string;
-	requiresApproval?: boolean;
-	at?: string;
-}
+type AiFields = Partial<AiResult>;
 
 /**
  * An AI result as the record reads it: the contract's shape, or, for a result that does not meet it
@@ -294,8 +275,6 @@ function recordedAiResult(json: Json, aiKey: string | undefined): { key: string;
 	return result ? { key, result } : undefined;
 }
 
-const ZERO_USAGE: Usage = { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, cacheWriteTokens: 0, requests: 0 };
-
 /** Every AI step on the item (each `ai.<key>` that is an AI result), in the order the steps added them. */
 export function stepCosts(json: Json): StepCost[] {
 	const ai = json.ai;
@@ -311,7 +290,7 @@ export function stepCosts(json: Json): StepCost[] {
 			decisionId: result.decisionId ?? null,
 			provider: result.provider ?? null,
 			model: result.model ?? null,
-			usage: result.usage ?? { ...ZERO_USAGE },
+			usage: result.usage ?? emptyUsage(),
 			costUsd: result.costUsd ?? 0,
 		});
 	}
@@ -319,18 +298,9 @@ export function stepCosts(json: Json): StepCost[] {
 }
 
 export function sumUsage(steps: Array<{ usage: Usage; costUsd: number }>): { usage: Usage; costUsd: number } {
-	const usage = { ...ZERO_USAGE };
-	let cost = 0;
-	for (const s of steps) {
-		usage.inputTokens += s.usage.inputTokens;
-		usage.outputTokens += s.usage.outputTokens;
-		usage.cachedInputTokens += s.usage.cachedInputTokens;
-		usage.cacheWriteTokens += s.usage.cacheWriteTokens;
-		usage.requests += s.usage.requests;
-		cost += s.costUsd;
-	}
+	const usage = steps.reduce((sum, s) => addUsage(sum, s.usage), emptyUsage());
 	// sums of prices in floating point: keep them at a fixed, generous precision
-	return { usage, costUsd: Math.round(cost * 1e12) / 1e12 };
+	return { usage, costUsd: Math.round(steps.reduce((sum, s) => sum + s.costUsd, 0) * 1e12) / 1e12 };
 }
 
 /** Builds the record for one item. Throws only on values JSON cannot hold. */
