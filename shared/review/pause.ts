@@ -13,6 +13,7 @@ import { validateResultKey } from '../contract';
 import { appendLinkParams, buildLinkParams, type LinkParams } from './link';
 import { buildNotification, describeUrl } from './notify';
 import { toReviewItem } from './page';
+import { isToolGate, readGateMessage, toGateReviewItem } from './toolGate';
 
 const UNIT_MS: Record<string, number> = { minutes: 60_000, hours: 3_600_000, days: 86_400_000 };
 
@@ -69,7 +70,12 @@ export async function pauseForReview(this: IExecuteFunctions): Promise<INodeExec
 	const notifyUrl = (this.getNodeParameter('notificationUrl', 0, '') as string).trim();
 	if (notifyUrl) {
 		const title = this.getNodeParameter('title', 0, 'Review AI results') as string;
-		const views = items.map((item, i) => toReviewItem(item.json, i, resultKey));
+		const gate = isToolGate(this.getNode());
+		const views = items.map((item, i) =>
+			gate
+				? toGateReviewItem(item.json, i, readGateMessage(() => this.getNodeParameter('message', i, '')))
+				: toReviewItem(item.json, i, resultKey),
+		);
 		try {
 			await this.helpers.httpRequest({
 				method: 'POST',
