@@ -51,12 +51,16 @@ const MAX_MESSAGE_CHARS = 4000;
 
 /** Reads the tool call from a gate item (see the file comment for the fields n8n sets). */
 export function readToolCall(json: Record<string, unknown>, message?: unknown): ToolCall {
-	const text = typeof message === 'string' && message.trim() ? message.trim().slice(0, MAX_MESSAGE_CHARS) : null;
+	const input = json.toolParameters ?? null;
+	let text = typeof message === 'string' && message.trim() ? message.trim() : null;
+	// n8n's default Message puts `{{ $tool.parameters }}` into text, which renders an object as
+	// "[object Object]" (n8n 2.40): show the input itself there.
+	if (text && typeof input === 'object' && input !== null) text = text.split('[object Object]').join(JSON.stringify(input));
 	return {
 		name: typeof json.tool === 'string' && json.tool ? json.tool : null,
-		input: json.toolParameters ?? null,
+		input,
 		id: typeof json.toolCallId === 'string' && json.toolCallId ? json.toolCallId : null,
-		message: text,
+		message: text ? text.slice(0, MAX_MESSAGE_CHARS) : null,
 	};
 }
 
@@ -127,5 +131,19 @@ export function readGateMessage(evaluate: () => unknown): string | null {
 		return typeof value === 'string' ? value : null;
 	} catch {
 		return null;
+	}
+}
+
+/**
+ * When the time limit passes, n8n does not call the gate again: it hands the gate's input to the
+ * agent, which reads it like a decision. That input is the agent's own input item merged with the tool
+ * call, so an `approved: true` inherited from an earlier checkpoint would run the tool, and a Chat
+ * Trigger's `chatInput` would reach the model as the reviewer's feedback. The stored input is what n8n
+ * hands on, so both are neutralised on it before the execution waits: a timeout reads as a rejection.
+ */
+export function neutraliseTimeoutInput(items: Array<{ json: Record<string, unknown> }>): void {
+	for (const item of items) {
+		item.json.approved = false;
+		delete item.json.chatInput;
 	}
 }

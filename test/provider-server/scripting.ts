@@ -70,14 +70,23 @@ export function badRequest(message = 'Invalid request (scripted).'): ErrorReply 
 }
 
 /**
- * An agent's two turns: call the tool (by name, with these arguments) while the conversation holds no
- * tool result; once one comes back, answer with `finalText(results)`. A rejected tool call comes back
- * as a tool result too (the agent's message to the model), so `finalText` sees whatever the tool or the
- * gate answered.
+ * An agent's two turns: call the tool (by name, with these arguments; or a function of the request
+ * giving them) while the conversation holds no tool result; once one comes back, answer with
+ * `finalText(results)`. A rejected tool call comes back as a tool result too (the agent's message to
+ * the model), so `finalText` sees whatever the tool or the gate answered.
  */
 export function callToolThenAnswer(
-	call: { name: string; arguments: unknown },
+	call: ToolCallSpec | ((req: RecordedRequest) => ToolCallSpec),
 	finalText: (results: ToolResult[], req: RecordedRequest) => string,
 ): Responder {
-	return (req) => (req.toolResults.length > 0 ? { text: finalText(req.toolResults, req) } : { toolCall: { ...call } });
+	return (req) => {
+		if (req.toolResults.length > 0) return { text: finalText(req.toolResults, req) };
+		return { toolCall: { ...(typeof call === 'function' ? call(req) : call) } };
+	};
+}
+
+export interface ToolCallSpec {
+	name: string;
+	arguments: unknown;
+	id?: string;
 }
