@@ -24,6 +24,7 @@ jest.setTimeout(15 * 60_000);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const TOOL = 'lookup_order';
 const WAIT_MS = 120_000;
+const HTTP_TIMEOUT_MS = 60_000;
 
 /** The tool's backend: answers GET /orders/<id> and counts the calls per order id. */
 async function startOrderServer() {
@@ -140,6 +141,7 @@ async function postForm(url: string, form: Record<string, string>) {
 		method: 'POST',
 		headers: { 'content-type': 'application/x-www-form-urlencoded' },
 		body: new URLSearchParams(form).toString(),
+		signal: AbortSignal.timeout(HTTP_TIMEOUT_MS),
 	});
 }
 
@@ -250,7 +252,7 @@ describe('Human Checkpoint gating an AI Agent tool in n8n', () => {
 		expect(notification.items[0].message).not.toContain('[object Object]');
 
 		// GET shows the tool call and decides nothing.
-		const page = await fetch(reviewUrl);
+		const page = await fetch(reviewUrl, { signal: AbortSignal.timeout(HTTP_TIMEOUT_MS) });
 		expect(page.status).toBe(200);
 		const html = await page.text();
 		expect(html).toContain(TOOL);
@@ -300,6 +302,7 @@ describe('Human Checkpoint gating an AI Agent tool in n8n', () => {
 
 		const last = requestsFor('B-2002').at(-1)!;
 		expect(last.toolResults).toHaveLength(1);
+		expect(last.toolResults[0].content).toContain('reviewed your planned tool call');
 		expect(last.toolResults[0].content).toContain('Ask the customer for the invoice number first');
 		expect(last.toolResults[0].content).not.toContain('shipped');
 		expect(agentAnswer(finished)).toContain('Ask the customer for the invoice number first');
@@ -315,7 +318,16 @@ describe('Human Checkpoint gating an AI Agent tool in n8n', () => {
 		await sleep(1000);
 		expect(orders.callsFor('C-3003')).toBe(0);
 		console.log(`time limit: execution ${finished.status}; agent: ${JSON.stringify(finished.data?.resultData?.runData?.['AI Agent']?.at(-1)?.data?.main?.[0]?.[0]?.json ?? null)}; gate: ${JSON.stringify(gateOutput(finished))}`);
-		for (const item of gateOutput(finished)) expect(item.approved).not.toBe(true);
+		expect(finished.status).toBe('success');
+		const gate = gateOutput(finished);
+		expect(gate).toHaveLength(1);
+		expect(gate[0].approved).toBe(false);
+		expect(gate[0].review).toBeUndefined();
+		// the model is told the call was rejected (not handed the user's question as feedback)
+		const last = requestsFor('C-3003').at(-1)!;
+		expect(last.toolResults).toHaveLength(1);
+		expect(last.toolResults[0].content).toContain('User rejected the tool call to lookup_order');
+		expect(agentAnswer(finished)).toContain('User rejected the tool call');
 		const late = await postForm(reviewUrl, { reviewer: 'ada@example.com', decision_0: 'approve' });
 		expect(await late.text()).not.toContain('Decisions recorded');
 		await sleep(2000);
