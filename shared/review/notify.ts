@@ -5,12 +5,17 @@
  * The payload carries the review link and a short summary per item, never credentials.
  */
 import type { ReviewItemView } from './page';
+import { toolNameOf } from './toolGate';
 
 export interface NotificationItem {
 	index: number;
 	answer: unknown;
 	confidence: number | null;
 	reason: string | null;
+	/** when the node gates an AI Agent's tool call: the tool, its input and n8n's Message */
+	tool?: string | null;
+	input?: unknown;
+	message?: string | null;
 }
 
 export interface Notification {
@@ -32,14 +37,19 @@ function shortAnswer(answer: unknown): unknown {
 export function buildNotification(title: string, reviewUrl: string, items: ReviewItemView[], until?: Date): Notification {
 	const count = `${items.length} item${items.length === 1 ? '' : 's'}`;
 	const deadline = until ? ` (before ${until.toISOString()})` : '';
+	const tools = items.filter((item) => item.toolCall).map((item) => toolNameOf(item.toolCall!) ?? 'a tool');
+	const what = tools.length ? `the AI Agent wants to run ${tools.join(', ')}` : `${count} waiting for review`;
 	return {
-		text: `${title}: ${count} waiting for review${deadline}. Open the review page: ${reviewUrl}`,
+		text: `${title}: ${what}${deadline}. Open the review page: ${reviewUrl}`,
 		reviewUrl,
 		items: items.slice(0, MAX_ITEMS).map((item) => ({
 			index: item.index,
 			answer: shortAnswer(item.answer),
 			confidence: item.confidence ?? null,
 			reason: item.reason ?? null,
+			...(item.toolCall
+				? { tool: toolNameOf(item.toolCall), input: shortAnswer(item.toolCall.input), message: item.toolCall.message }
+				: {}),
 		})),
 	};
 }

@@ -6,6 +6,7 @@ import { latestAiResult } from '../contract';
 import { answerAsText, type ReviewableItem } from './decisions';
 import { isPlainObject } from './edits';
 import { escapeHtml } from '../html';
+import { renderToolCallRows, type ToolCall } from './toolGate';
 
 export { escapeHtml };
 
@@ -23,6 +24,8 @@ export interface ReviewItemView extends ReviewableItem {
 	reviewReason?: string;
 	/** the item's other fields, shown folded */
 	fields: Record<string, unknown>;
+	/** set when the node gates an AI Agent's tool call (shared/review/toolGate.ts) */
+	toolCall?: ToolCall;
 }
 
 /** What the page shows for one input item: its AI result (the latest, or `resultKey`) and its fields. */
@@ -65,7 +68,9 @@ function renderConfidence(item: ReviewItemView): string {
 function renderItem(item: ReviewItemView): string {
 	const i = item.index;
 	const rows: string[] = [];
-	if (item.key !== undefined) {
+	if (item.toolCall) {
+		rows.push(...renderToolCallRows(item.toolCall));
+	} else if (item.key !== undefined) {
 		rows.push(`<dt>AI step</dt><dd>${escapeHtml(item.step ?? '')} <span class="muted">(ai.${escapeHtml(item.key)})</span></dd>`);
 		rows.push(`<dt>Answer</dt><dd><code>${escapeHtml(answerAsText(item.answer))}</code></dd>`);
 		rows.push(`<dt>Confidence</dt><dd>${renderConfidence(item)}</dd>`);

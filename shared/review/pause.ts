@@ -13,6 +13,7 @@ import { validateResultKey } from '../contract';
 import { appendLinkParams, buildLinkParams, type LinkParams } from './link';
 import { buildNotification, describeUrl } from './notify';
 import { toReviewItem } from './page';
+import { isToolGate, neutraliseTimeoutInput, readGateMessage, toGateReviewItem } from './toolGate';
 
 const UNIT_MS: Record<string, number> = { minutes: 60_000, hours: 3_600_000, days: 86_400_000 };
 
@@ -57,6 +58,10 @@ export async function pauseForReview(this: IExecuteFunctions): Promise<INodeExec
 			throw new NodeOperationError(this.getNode(), `AI Result Key "${resultKey}" ${problem}`, { itemIndex: 0 });
 		}
 	}
+	const gate = isToolGate(this.getNode());
+	// Evaluated before the input is neutralised, so the Message sees the item as n8n made it.
+	const messages = gate ? items.map((_, i) => readGateMessage(() => this.getNodeParameter('message', i, ''))) : [];
+	if (gate) neutraliseTimeoutInput(items);
 	const now = new Date();
 	const until = readTimeLimit(this, now);
 	const params = buildLinkParams(
@@ -69,7 +74,9 @@ export async function pauseForReview(this: IExecuteFunctions): Promise<INodeExec
 	const notifyUrl = (this.getNodeParameter('notificationUrl', 0, '') as string).trim();
 	if (notifyUrl) {
 		const title = this.getNodeParameter('title', 0, 'Review AI results') as string;
-		const views = items.map((item, i) => toReviewItem(item.json, i, resultKey));
+		const views = items.map((item, i) =>
+			gate ? toGateReviewItem(item.json, i, messages[i]) : toReviewItem(item.json, i, resultKey),
+		);
 		try {
 			await this.helpers.httpRequest({
 				method: 'POST',

@@ -26,6 +26,7 @@ import { isPlainObject } from './edits';
 import { checkLinkMatches, readLinkParams } from './link';
 import { buildOutputs, type PausedItem } from './outputs';
 import { REVIEW_PAGE_CSP, renderMessagePage, renderReviewPage, toReviewItem } from './page';
+import { isToolGate, readGateMessage, toGateOutput, toGateReviewItem } from './toolGate';
 
 type Headers = Record<string, string | string[] | undefined>;
 
@@ -122,7 +123,12 @@ export async function handleReviewRequest(this: IWebhookFunctions): Promise<IWeb
 		if (!auth.ok) return auth.response;
 
 		const resultKey = (this.getNodeParameter('resultKey', '') as string).trim();
-		const views = paused.map((item, i) => toReviewItem(item.json, i, resultKey));
+		// As an AI Agent's tool gate, each item is a tool call (see toolGate.ts).
+		const gate = isToolGate(this.getNode());
+		const message = gate ? readGateMessage(() => this.getNodeParameter('message', '')) : null;
+		const views = paused.map((item, i) =>
+			gate ? toGateReviewItem(item.json, i, message) : toReviewItem(item.json, i, resultKey),
+		);
 
 		if (req.method !== 'POST') {
 			const title = this.getNodeParameter('title', 'Review AI results') as string;
@@ -161,7 +167,9 @@ export async function handleReviewRequest(this: IWebhookFunctions): Promise<IWeb
 			edited,
 			rejected,
 		});
-		return { noWebhookResponse: true, workflowData: outputs as unknown as IWebhookResponseData['workflowData'] };
+		// The agent reads a tool gate's decision from its first output only.
+		const workflowData = gate ? toGateOutput(outputs, views.map((view) => view.toolCall!)) : outputs;
+		return { noWebhookResponse: true, workflowData: workflowData as unknown as IWebhookResponseData['workflowData'] };
 	} catch (error) {
 		if (error instanceof ReviewInputError) return reply.message(400, 'Review not recorded', error.message);
 		return reply.message(500, 'Review not recorded', `The review could not be processed (${(error as Error).message}). Nothing was decided.`);

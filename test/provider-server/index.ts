@@ -170,6 +170,8 @@ export async function startProviderServer(options: ProviderServerOptions = {}): 
 			promptTokens: parsed?.promptTokens ?? 0,
 			schema: parsed?.schema,
 			toolName: parsed?.toolName,
+			tools: parsed?.tools ?? [],
+			toolResults: parsed?.toolResults ?? [],
 			model: parsed?.model,
 			n: parsed?.n ?? 1,
 			wantsJson: parsed?.wantsJson ?? false,
@@ -234,6 +236,10 @@ export async function startProviderServer(options: ProviderServerOptions = {}): 
 			return send(record, res, 200, start);
 		}
 		const contents = replies as ContentReply[];
+		const unknownTool = contents.find((r) => 'toolCall' in r && !record.tools.includes(r.toolCall.name));
+		if (unknownTool && 'toolCall' in unknownTool) {
+			return fail({ status: 500, message: `The test responder called tool "${unknownTool.toolCall.name}", which the request does not offer (offered: ${record.tools.join(', ') || 'none'})` });
+		}
 		let payload: object;
 		if (api === 'anthropic') {
 			payload = anthropicMessage(record, contents[0], caches.anthropic(record.model, parsed!.segments));

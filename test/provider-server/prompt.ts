@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 
-import type { ApiKind } from './types';
+import type { ApiKind, ToolResult } from './types';
 
 /** A piece of the prompt in the order the provider sees it; `breakpoint` marks an Anthropic cache_control. */
 export interface Segment {
@@ -19,6 +19,10 @@ export interface ParsedPrompt {
 	promptTokens: number;
 	schema?: object;
 	toolName?: string;
+	/** Names of every tool the request offers, in order. */
+	tools: string[];
+	/** Tool results sent back in the conversation, in order. */
+	toolResults: ToolResult[];
 	model?: string;
 	n: number;
 	wantsJson: boolean;
@@ -87,7 +91,7 @@ export function parseAnthropic(body: any): ParsedPrompt {
 	const segments: Segment[] = [];
 	let invalid: string | undefined;
 	if (!isObject(body)) {
-		return finish({ systemText: '', userText: '', segments, n: 1, wantsJson: false, invalid: 'body: expected a JSON object' });
+		return finish({ systemText: '', userText: '', segments, tools: [], toolResults: [], n: 1, wantsJson: false, invalid: 'body: expected a JSON object' });
 	}
 	const messages: unknown[] = Array.isArray(body.messages) ? body.messages : [];
 	if (!Array.isArray(body.messages) || messages.length === 0) invalid = 'messages: at least one message is required';
@@ -116,8 +120,16 @@ export function parseAnthropic(body: any): ParsedPrompt {
 			segments.push({ text, breakpoint: isObject(block?.cache_control) });
 		}
 	}
+	const toolResults: ToolResult[] = [];
 	for (const m of messages) {
 		if (!isObject(m)) continue;
+		if (Array.isArray(m.content)) {
+			for (const part of m.content) {
+				if (isObject(part) && part.type === 'tool_result') {
+					toolResults.push({ toolCallId: String(part.tool_use_id ?? ''), content: contentText(part.content) });
+				}
+			}
+		}
 		if (m.role === 'system') systemParts.push(contentText(m.content));
 		if (typeof m.content === 'string') segments.push({ text: m.content });
 		else if (Array.isArray(m.content)) {
@@ -145,6 +157,8 @@ export function parseAnthropic(body: any): ParsedPrompt {
 		segments,
 		schema,
 		toolName,
+		tools: tools.map((t) => String(t?.name ?? '')),
+		toolResults,
 		model: typeof body.model === 'string' ? body.model : undefined,
 		n: 1,
 		wantsJson: schema !== undefined || toolName !== undefined,
@@ -201,7 +215,7 @@ export function parseOpenAi(body: any): ParsedPrompt {
 	const segments: Segment[] = [];
 	let invalid: string | undefined;
 	if (!isObject(body)) {
-		return finish({ systemText: '', userText: '', segments, n: 1, wantsJson: false, invalid: 'body: expected a JSON object' });
+		return finish({ systemText: '', userText: '', segments, tools: [], toolResults: [], n: 1, wantsJson: false, invalid: 'body: expected a JSON object' });
 	}
 	const messages: unknown[] = Array.isArray(body.messages) ? body.messages : [];
 	if (!Array.isArray(body.messages) || messages.length === 0) invalid = "Invalid 'messages': empty array. Expected an array with minimum length 1.";
@@ -225,10 +239,12 @@ export function parseOpenAi(body: any): ParsedPrompt {
 	}
 
 	const systemParts: string[] = [];
+	const toolResults: ToolResult[] = [];
 	for (const m of messages) {
 		if (!isObject(m)) continue;
 		const text = contentText(m.content);
 		if (m.role === 'system' || m.role === 'developer') systemParts.push(text);
+		if (m.role === 'tool') toolResults.push({ toolCallId: String(m.tool_call_id ?? ''), content: text });
 		segments.push({ text });
 		if (Array.isArray(m.tool_calls)) {
 			for (const call of m.tool_calls) segments.push({ text: String(call?.function?.arguments ?? '') });
@@ -262,6 +278,8 @@ export function parseOpenAi(body: any): ParsedPrompt {
 		segments,
 		schema,
 		toolName,
+		tools: tools.map((t) => String(t.function?.name ?? '')),
+		toolResults,
 		model: typeof body.model === 'string' ? body.model : undefined,
 		n: Number.isInteger(n) && n >= 1 ? Math.min(n, 128) : 1,
 		wantsJson: schema !== undefined || toolName !== undefined || (isObject(rf) && rf.type === 'json_object'),

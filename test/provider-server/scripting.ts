@@ -1,5 +1,5 @@
 /** Helpers to script answers in tests. */
-import type { ErrorReply, RecordedRequest, Reply, Responder } from './types';
+import type { ErrorReply, RecordedRequest, Reply, Responder, ToolResult } from './types';
 
 type ReplyOrResponder = Reply | Responder;
 
@@ -67,4 +67,26 @@ export function overloaded(): ErrorReply {
 /** 400 invalid_request_error. */
 export function badRequest(message = 'Invalid request (scripted).'): ErrorReply {
 	return { status: 400, message };
+}
+
+/**
+ * An agent's two turns: call the tool (by name, with these arguments; or a function of the request
+ * giving them) while the conversation holds no tool result; once one comes back, answer with
+ * `finalText(results)`. A rejected tool call comes back as a tool result too (the agent's message to
+ * the model), so `finalText` sees whatever the tool or the gate answered.
+ */
+export function callToolThenAnswer(
+	call: ToolCallSpec | ((req: RecordedRequest) => ToolCallSpec),
+	finalText: (results: ToolResult[], req: RecordedRequest) => string,
+): Responder {
+	return (req) => {
+		if (req.toolResults.length > 0) return { text: finalText(req.toolResults, req) };
+		return { toolCall: { ...(typeof call === 'function' ? call(req) : call) } };
+	};
+}
+
+export interface ToolCallSpec {
+	name: string;
+	arguments: unknown;
+	id?: string;
 }

@@ -55,6 +55,10 @@ export interface RecordedRequest {
 	schema?: object;
 	/** Name of the tool the answer must call, when the request forces (or offers exactly one) tool. */
 	toolName?: string;
+	/** Names of every tool the request offers (Anthropic tools, OpenAI function tools), in order. */
+	tools: string[];
+	/** Tool results the conversation sends back (OpenAI `tool` messages, Anthropic `tool_result` blocks). */
+	toolResults: ToolResult[];
 	/** The model id the request named. */
 	model?: string;
 	/** OpenAI `n` (1 when absent; always 1 for Anthropic). */
@@ -63,6 +67,12 @@ export interface RecordedRequest {
 	wantsJson: boolean;
 	/** 0-based arrival index. */
 	index: number;
+}
+
+/** A tool's result as the client sent it back to the model. */
+export interface ToolResult {
+	toolCallId: string;
+	content: string;
 }
 
 export interface TokenLogprob {
@@ -82,8 +92,13 @@ export type ErrorReply = ReplyCommon & { status: number; retryAfter?: number; er
 export type MalformedReply = ReplyCommon & { malformed: true };
 export type HangReply = ReplyCommon & { hang: true };
 export type RefusalReply = ReplyCommon & { refusal: string };
+/**
+ * The model calls a tool the request offers, by name, with these arguments (an agent's turn; unlike a
+ * `json` reply, which fills the forced or first tool). An unknown name gives a 500 naming it.
+ */
+export type ToolCallReply = ReplyCommon & { toolCall: { name: string; arguments: unknown; id?: string } };
 
-export type Reply = JsonReply | TextReply | ErrorReply | MalformedReply | HangReply | RefusalReply;
+export type Reply = JsonReply | TextReply | ErrorReply | MalformedReply | HangReply | RefusalReply | ToolCallReply;
 
 /** Called once per answer: once per request, or n times (sampleIndex 0..n-1) for an OpenAI `n` request. */
 export type Responder = (req: RecordedRequest, sampleIndex: number) => Reply | Promise<Reply>;

@@ -3,13 +3,18 @@
  * (@anthropic-ai/sdk Message, openai ChatCompletion).
  */
 import { tokenize } from './tokens';
-import type { ErrorReply, RecordedRequest, Reply, TokenLogprob } from './types';
+import type { ErrorReply, RecordedRequest, Reply, TokenLogprob, ToolCallReply } from './types';
 import { estimateTokens } from './prompt';
 
-export type ContentReply = Extract<Reply, { json: unknown } | { text: string } | { refusal: string }>;
+export type ContentReply = Extract<Reply, { json: unknown } | { text: string } | { refusal: string } | { toolCall: unknown }>;
 
 export function isContentReply(r: Reply): r is ContentReply {
-	return 'json' in r || 'text' in r || 'refusal' in r;
+	return 'json' in r || 'text' in r || 'refusal' in r || 'toolCall' in r;
+}
+
+/** The id of a scripted tool call: the reply's own, else one made from the request and choice index. */
+function toolCallId(reply: ToolCallReply, prefix: string, req: RecordedRequest, index: number): string {
+	return reply.toolCall.id ?? `${prefix}_${req.index}_${index}`;
 }
 
 const ANTHROPIC_ERROR_TYPES: Record<number, string> = {
@@ -69,6 +74,7 @@ function defaultMessage(status: number, type: string): string {
 function replyContent(reply: ContentReply): string {
 	if ('json' in reply) return JSON.stringify(reply.json);
 	if ('text' in reply) return reply.text;
+	if ('toolCall' in reply) return JSON.stringify(reply.toolCall.arguments ?? {});
 	return reply.refusal;
 }
 
@@ -89,6 +95,11 @@ export function anthropicMessage(
 		stopReason = 'refusal';
 		stopDetails = { type: 'refusal', category: null, explanation: reply.refusal };
 		outputText = reply.refusal;
+	} else if ('toolCall' in reply) {
+		const input = reply.toolCall.arguments ?? {};
+		content = [{ type: 'tool_use', id: toolCallId(reply, 'toolu_local', req, 0), name: reply.toolCall.name, input, caller: { type: 'direct' } }];
+		stopReason = 'tool_use';
+		outputText = JSON.stringify(input);
 	} else if ('json' in reply && req.toolName !== undefined) {
 		content = [{ type: 'tool_use', id: `toolu_local_${id}`, name: req.toolName, input: reply.json, caller: { type: 'direct' } }];
 		stopReason = 'tool_use';
@@ -150,6 +161,20 @@ export function openaiCompletion(req: RecordedRequest, replies: ContentReply[], 
 				const tokens = tokenize(reply.refusal).map((token) => ({ token, logprob: 0 }));
 				logprobs = { content: null, refusal: logprobContent(tokens, topK) };
 			}
+		} else if ('toolCall' in reply) {
+			const args = JSON.stringify(reply.toolCall.arguments ?? {});
+			completionTokens += estimateTokens(args);
+			message = {
+				role: 'assistant',
+				content: null,
+				refusal: null,
+				annotations: [],
+				tool_calls: [
+					{ id: toolCallId(reply, 'call_local', req, index), type: 'function', function: { name: reply.toolCall.name, arguments: args } },
+				],
+			};
+			finishReason = 'tool_calls';
+			if (wantLogprobs) logprobs = { content: null, refusal: null };
 		} else if ('json' in reply && req.toolName !== undefined) {
 			const args = JSON.stringify(reply.json);
 			completionTokens += estimateTokens(args);
