@@ -211,29 +211,30 @@ function fieldValue(field: FieldEditor, raw: string, current: unknown): { value:
 }
 
 /**
- * The corrected answer from the form for one item, `undefined` when the form changes nothing there (or
- * does not carry this editor's fields), or an error naming the field. The result still needs the schema check.
+ * The corrected answer from the form for one item, 'unchanged' when the form leaves it as shown, an error
+ * naming the field, or undefined when the form does not carry this editor's fields (a form made elsewhere,
+ * read as before). A corrected answer still needs the schema check.
  */
 export function readAnswerEditor(
 	body: Record<string, unknown>,
 	i: number,
 	editor: AnswerEditor,
 	current: unknown,
-): { answer: unknown } | { error: string } | undefined {
+): { answer: unknown } | { error: string } | 'unchanged' | undefined {
 	if (editor.kind === 'choice') {
 		const value = formValues(body, `answer_${i}`)?.[0];
 		if (value === undefined) return undefined;
 		const answer = value === '' ? null : value;
-		return jsonEqual(answer, current ?? null) ? undefined : { answer };
+		return jsonEqual(answer, current ?? null) ? 'unchanged' : { answer };
 	}
 	if (editor.kind === 'choices') {
 		if (formValues(body, `answer_${i}_list`) === undefined) return undefined;
 		const ticked = formValues(body, `answer_${i}`) ?? [];
 		// nothing ticked where the AI gave nothing either is no change
-		if (ticked.length === 0 && (current === null || current === undefined || (Array.isArray(current) && current.length === 0))) return undefined;
+		if (ticked.length === 0 && (current === null || current === undefined || (Array.isArray(current) && current.length === 0))) return 'unchanged';
 		const before = Array.isArray(current) ? current : [];
 		const same = ticked.length === before.length && ticked.every((v) => before.includes(v));
-		return same ? undefined : { answer: ticked };
+		return same ? 'unchanged' : { answer: ticked };
 	}
 	const record = isPlainObject(current) ? current : Object.fromEntries(editor.fields.map((f) => [f.name, null]));
 	const edits: Record<string, unknown> = {};
@@ -247,6 +248,7 @@ export function readAnswerEditor(
 		if ('error' in read) return read;
 		if (!jsonEqual(read.value, before)) edits[field.name] = read.value;
 	}
-	if (!seen || Object.keys(edits).length === 0) return undefined;
+	if (!seen) return undefined;
+	if (Object.keys(edits).length === 0) return 'unchanged';
 	return { answer: { ...record, ...edits } };
 }

@@ -111,9 +111,9 @@ export function parseFormSubmission(
 		if (comment) entry.comment = comment.slice(0, MAX_TEXT);
 		const editor = item.key !== undefined ? answerEditor(item.answerSchema, item.answer) : undefined;
 		const edited = editor ? readAnswerEditor(body, item.index, editor, item.answer) : undefined;
-		if (edited && 'error' in edited) throw new ReviewInputError(`Item ${item.index}: ai.${item.key}.answer.${edited.error}`);
-		if (edited) entry.answer = edited.answer;
-		const answerText = edited ? undefined : formString(body, `answer_${item.index}`);
+		if (typeof edited === 'object' && 'error' in edited) throw new ReviewInputError(`Item ${item.index}: ai.${item.key}.answer.${edited.error}`);
+		if (typeof edited === 'object') entry.answer = edited.answer;
+		const answerText = edited === undefined ? formString(body, `answer_${item.index}`) : undefined;
 		if (answerText !== undefined && item.key !== undefined) {
 			const shown = answerAsText(item.answer);
 			if (normalizeNewlines(answerText).trim() !== shown.trim()) {
