@@ -58,6 +58,12 @@ export const aiResultSchema = z.object({
 	promptHash: z.string(),
 	/** AI Decide: the chosen action must be approved by a person */
 	requiresApproval: z.boolean().optional(),
+	/**
+	 * The JSON Schema every answer of this step must satisfy (a category, an allowed action, a record of the
+	 * extraction schema), so that a node that cannot see the AI node's settings (Human Checkpoint) holds a
+	 * person's correction to the same contract. Absent on results written before it existed.
+	 */
+	answerSchema: z.record(z.unknown()).optional(),
 	at: z.string(),
 })
 	// each node adds fields of its own (label, scores, fields, rule…): keep them when reading a result

@@ -6,6 +6,8 @@
 import type { ItemContext, ItemOutcome } from '../../shared/aiStep';
 import { agreement, type ConfidenceSetting, labelShares, resolveMethod, valueProbability } from '../../shared/confidence';
 import type { ConfidenceMethod } from '../../shared/contract';
+import { choiceAnswerSchema, choicesAnswerSchema } from '../../shared/schema/answerSchema';
+import type { JsonSchema } from '../../shared/schema/jsonSchemaToZod';
 import { checkQuotes } from '../../shared/evidence';
 import { askStructured, type Answer, InvalidAnswerError } from '../../shared/structured';
 import { answerSchema, buildInstructions, type Category, type ClassifyAnswer } from './prompt';
@@ -21,7 +23,7 @@ export interface ClassifySettings {
 	/** false: every item leaves on output 0 */
 	routeByCategory: boolean;
 	/** prompt and schema by settings, for this run only */
-	memo: Map<string, { instructions: string; schema: ReturnType<typeof answerSchema> }>;
+	memo: Map<string, { instructions: string; schema: ReturnType<typeof answerSchema>; answerSchema: JsonSchema }>;
 }
 
 export async function classifyItem(item: ItemContext, settings: ClassifySettings): Promise<ItemOutcome[]> {
@@ -37,6 +39,8 @@ export async function classifyItem(item: ItemContext, settings: ClassifySettings
 		prompt = {
 			instructions: buildInstructions(settings.categories, settings.multiLabel, settings.instructions, askConfidence),
 			schema: answerSchema(names, settings.multiLabel, askConfidence),
+			// the shape of `answer` (a category, or several), published for corrections downstream
+			answerSchema: settings.multiLabel ? choicesAnswerSchema(names) : choiceAnswerSchema(names),
 		};
 		settings.memo.set(memoKey, prompt);
 	}
@@ -74,6 +78,7 @@ export async function classifyItem(item: ItemContext, settings: ClassifySettings
 			failure.usage ? { usage: failure.usage, attempts: failure.attempts ?? 0, latencyMs: 0, model: item.client.model } : undefined,
 			promptParts,
 		);
+		result.answerSchema = prompt.answerSchema;
 		return [{ output: reviewOutput, result }];
 	}
 
@@ -157,6 +162,7 @@ export async function classifyItem(item: ItemContext, settings: ClassifySettings
 		promptParts,
 	);
 	const extra = {
+		answerSchema: prompt.answerSchema,
 		...(settings.multiLabel ? { labels, scores } : { label: labels[0] }),
 		threshold: settings.threshold,
 		samples: method === 'k-sample' || usedMethod === 'k-sample' ? answer.samples.length : undefined,

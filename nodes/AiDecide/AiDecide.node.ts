@@ -9,7 +9,7 @@ import {
 
 import { type ItemContext, type ItemOutcome, runAiStep } from '../../shared/aiStep';
 import { aiCredentials, aiOptionsProperty, providerProperties, resultKeyProperty } from '../../shared/node/aiProperties';
-import { type DecideConfidence, decideItem } from './decideItem';
+import { type DecideConfidence, decideItem, type DecideSettings } from './decideItem';
 import { type Action, ConfigProblem, parseActions, parseRules } from './rules';
 
 /** One output per action plus "Escalate", last. Runs in the editor: self-contained. */
@@ -206,18 +206,24 @@ export class AiDecide implements INodeType {
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		// the actions define the outputs, so the first item's list fixes them
 		const outputActions = readActions(this, 0);
+		const answerSchemas: DecideSettings['answerSchemas'] = new Map();
 		return await runAiStep(this, {
 			step: 'decide',
 			defaultKey: 'decide',
 			outputCount: outputActions.length + 1,
 			reviewOutput: outputActions.length,
-			process: async (item) => await decideOne(this, item, outputActions),
+			process: async (item) => await decideOne(this, item, outputActions, answerSchemas),
 		});
 	}
 }
 
 /** Reads one item's settings and decides it; a configuration problem becomes an error naming item and field. */
-async function decideOne(ctx: IExecuteFunctions, item: ItemContext, outputActions: Action[]): Promise<ItemOutcome> {
+async function decideOne(
+	ctx: IExecuteFunctions,
+	item: ItemContext,
+	outputActions: Action[],
+	answerSchemas: DecideSettings['answerSchemas'],
+): Promise<ItemOutcome> {
 	const itemIndex = item.itemIndex;
 	try {
 		const actions = readActions(ctx, itemIndex);
@@ -239,6 +245,7 @@ async function decideOne(ctx: IExecuteFunctions, item: ItemContext, outputAction
 			confidence: ctx.getNodeParameter('confidenceMethod', itemIndex, 'model-estimate') as DecideConfidence,
 			samples: Number(ctx.getNodeParameter('samples', itemIndex, 5)),
 			threshold: Number(ctx.getNodeParameter('threshold', itemIndex, 0.7)),
+			answerSchemas,
 		});
 	} catch (error) {
 		if (!(error instanceof ConfigProblem)) throw error;

@@ -7,6 +7,8 @@
 import type { ItemContext, ItemOutcome } from '../../shared/aiStep';
 import { agreement } from '../../shared/confidence';
 import type { AiResult, ConfidenceMethod } from '../../shared/contract';
+import { choiceAnswerSchema } from '../../shared/schema/answerSchema';
+import type { JsonSchema } from '../../shared/schema/jsonSchemaToZod';
 import { checkQuotes } from '../../shared/evidence';
 import { askStructured, type Answer, InvalidAnswerError } from '../../shared/structured';
 import { answerSchema, buildInstructions, type DecideAnswer, fenceItem, unescapeItem } from './prompt';
@@ -22,6 +24,25 @@ export interface DecideSettings {
 	confidence: DecideConfidence;
 	samples: number;
 	threshold: number;
+	/** answer schemas by allowed actions, for this run only (items with the same rules share one) */
+	answerSchemas?: Map<string, JsonSchema>;
+}
+
+/**
+ * What a person may correct the answer to: any configured action no matched rule forbids for this item. A
+ * forbidden action stays forbidden (the rules are the organisation's, not only the model's limits); actions
+ * needing approval are allowed (the reviewer's approval is that approval); Escalate is not an answer a reviewer
+ * gives: a reviewer who cannot settle the case rejects it.
+ */
+function reviewerAnswerSchema(names: string[], forbidden: string[], memo: Map<string, JsonSchema> | undefined): JsonSchema {
+	const allowed = names.filter((name) => !forbidden.includes(name));
+	const key = allowed.join('\u0000');
+	let schema = memo?.get(key);
+	if (!schema) {
+		schema = choiceAnswerSchema(allowed);
+		memo?.set(key, schema);
+	}
+	return schema;
 }
 
 type Call = Pick<Answer<unknown>, 'usage' | 'attempts' | 'latencyMs' | 'responseId' | 'model'>;
@@ -32,7 +53,8 @@ export async function decideItem(item: ItemContext, settings: DecideSettings): P
 	const names = settings.actions.map((a) => a.name);
 	const escalateOutput = names.length;
 	const verdict = evaluateRules(names, settings.rules);
-	const ruleFields = { rulesMatched: verdict.matched, forbidden: verdict.forbidden };
+	const editSchema = reviewerAnswerSchema(names, verdict.forbidden, settings.answerSchemas);
+	const ruleFields = { rulesMatched: verdict.matched, forbidden: verdict.forbidden, answerSchema: editSchema };
 	const needsApproval = (action: string) => settings.actions.find((a) => a.name === action)?.needsApproval ?? false;
 
 	// Rules decide alone: no text is prepared and no request is made.

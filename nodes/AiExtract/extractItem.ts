@@ -6,6 +6,7 @@
 import type { ItemContext, ItemOutcome } from '../../shared/aiStep';
 import { clamp01 } from '../../shared/confidence';
 import { emptyUsage } from '../../shared/cost';
+import type { JsonSchema } from '../../shared/schema/jsonSchemaToZod';
 import { askStructured, type Answer, InvalidAnswerError, toModelSchema } from '../../shared/structured';
 import { answerSchema, buildInstructions, type RecordAnswer } from './prompt';
 import type { ExtractField } from './schema';
@@ -26,6 +27,8 @@ export interface ExtractSettings {
 	unsupportedToReview: boolean;
 	/** cut text above Max Input Characters instead of failing, and flag the result */
 	truncate: boolean;
+	/** the record's JSON Schema: published on every result as the shape a corrected record must have */
+	answerSchema?: JsonSchema;
 }
 
 /** What the node reports per field. */
@@ -97,6 +100,7 @@ export async function extractItem(item: ItemContext, settings: ExtractSettings):
 			promptParts,
 		);
 		Object.assign(result, { data: null, fields: {}, missing: [], unsupported: [], truncated: cut.truncated, recordIndex: null, recordCount: 0 });
+		if (settings.answerSchema) result.answerSchema = settings.answerSchema;
 		return [{ output: OUTPUT_REVIEW, result }];
 	}
 
@@ -162,6 +166,7 @@ export async function extractItem(item: ItemContext, settings: ExtractSettings):
 			truncated: cut.truncated,
 			threshold: settings.threshold,
 			...(settings.many ? { recordIndex, recordCount: records.length } : {}),
+			...(settings.answerSchema ? { answerSchema: settings.answerSchema } : {}),
 		});
 		return { output: needsReview ? OUTPUT_REVIEW : OUTPUT_EXTRACTED, result };
 	});

@@ -6,6 +6,9 @@
  * item and the field (answered with 400; the execution stays paused so the reviewer can retry).
  */
 import { z } from 'zod';
+import type { JsonSchema } from '../schema/jsonSchemaToZod';
+import { answerChecker } from './answerCheck';
+import { answerEditor, readAnswerEditor } from './answerEditor';
 import { applyFieldEdits, isPlainObject, jsonEqual } from './edits';
 
 export class ReviewInputError extends Error {
@@ -44,6 +47,8 @@ export interface ReviewableItem {
 	/** the `ai.<key>` holding the answer, undefined when the item has no AI result */
 	key?: string;
 	answer?: unknown;
+	/** the schema a corrected answer must satisfy (`ai.<key>.answerSchema`); absent on older results */
+	answerSchema?: JsonSchema;
 }
 
 export interface ResolvedDecision {
@@ -104,7 +109,11 @@ export function parseFormSubmission(
 		};
 		const comment = formString(body, `comment_${item.index}`)?.trim();
 		if (comment) entry.comment = comment.slice(0, MAX_TEXT);
-		const answerText = formString(body, `answer_${item.index}`);
+		const editor = item.key !== undefined ? answerEditor(item.answerSchema, item.answer) : undefined;
+		const edited = editor ? readAnswerEditor(body, item.index, editor, item.answer) : undefined;
+		if (typeof edited === 'object' && 'error' in edited) throw new ReviewInputError(`Item ${item.index}: ai.${item.key}.answer.${edited.error}`);
+		if (typeof edited === 'object') entry.answer = edited.answer;
+		const answerText = edited === undefined ? formString(body, `answer_${item.index}`) : undefined;
 		if (answerText !== undefined && item.key !== undefined) {
 			const shown = answerAsText(item.answer);
 			if (normalizeNewlines(answerText).trim() !== shown.trim()) {
@@ -148,6 +157,7 @@ export function resolveSubmission(
 	reviewer: string,
 ): ResolvedReview {
 	const byIndex = new Map(items.map((item) => [item.index, item]));
+	const check = answerChecker();
 	const seen = new Set<number>();
 	const decisions: ResolvedDecision[] = [];
 	for (const entry of submission.items) {
@@ -172,6 +182,11 @@ export function resolveSubmission(
 			const newAnswer = entry.answer !== undefined ? entry.answer : applyEditsValue(entry.edits, item);
 			decision.newAnswer = newAnswer;
 			decision.changed = !jsonEqual(newAnswer, item.answer);
+			// a correction is held to the step's own contract; the AI's answer approved as it is stays as today
+			if (decision.changed && item.answerSchema) {
+				const problems = check(item.answerSchema, newAnswer, `ai.${item.key}.answer`);
+				if (problems.length) throw new ReviewInputError(`Item ${entry.index}: ${problems.join('; ')}`);
+			}
 		}
 		decisions.push(decision);
 	}

@@ -3,6 +3,7 @@
  * escaped. The form has no `action`, so it posts back to the exact signed URL it was loaded from.
  */
 import { latestAiResult } from '../contract';
+import { answerEditor, renderAnswerEditor } from './answerEditor';
 import { answerAsText, type ReviewableItem } from './decisions';
 import { isPlainObject } from './edits';
 import { escapeHtml } from '../html';
@@ -39,6 +40,7 @@ export function toReviewItem(json: Record<string, unknown>, index: number, resul
 		index,
 		key,
 		answer: result.answer,
+		...(result.answerSchema ? { answerSchema: result.answerSchema } : {}),
 		step: result.step,
 		confidence: result.confidence,
 		confidenceMethod: result.confidenceMethod,
@@ -85,7 +87,10 @@ function renderItem(item: ReviewItemView): string {
 		rows.push('<dt>AI result</dt><dd class="muted">none on this item</dd>');
 	}
 	let editor = '';
-	if (item.key !== undefined) {
+	const schemaEditor = item.key !== undefined ? answerEditor(item.answerSchema, item.answer) : undefined;
+	if (schemaEditor) {
+		editor = renderAnswerEditor(i, schemaEditor, item.answer);
+	} else if (item.key !== undefined) {
 		const text = answerAsText(item.answer);
 		const field =
 			typeof item.answer === 'string' && !text.includes('\n')
@@ -111,7 +116,7 @@ const STYLE = `body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;max-
 h1{font-size:22px}.muted{color:#6e7781;font-weight:normal}fieldset{background:#fff;border:1px solid #d0d7de;border-radius:8px;margin:0 0 16px;padding:12px 16px}
 legend{font-weight:600;padding:0 4px}dl{display:grid;grid-template-columns:120px 1fr;gap:4px 12px;margin:8px 0}dt{color:#6e7781}dd{margin:0;overflow-wrap:anywhere}
 ul{margin:0;padding-left:18px}pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#f6f8fa;padding:8px;border-radius:4px}
-input[type=text],input[type=email],textarea{width:100%;box-sizing:border-box;font:inherit;padding:6px;border:1px solid #d0d7de;border-radius:4px}
+input[type=text],input[type=email],textarea,select{width:100%;box-sizing:border-box;font:inherit;padding:6px;border:1px solid #d0d7de;border-radius:4px}
 label{display:block;margin-top:8px}.choice label{display:inline-block;margin-right:16px}button{font:inherit;padding:8px 20px;border:0;border-radius:6px;background:#1f883d;color:#fff;cursor:pointer}
 .notice{background:#fff;border:1px solid #d0d7de;border-radius:8px;padding:16px}`;
 
