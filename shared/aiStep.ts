@@ -21,6 +21,7 @@ import { parameterReader, type ParameterReader } from './node/parameters';
 import { failedItem } from './failedItem';
 import { createModelClient, type ModelClient, type ProviderName, ProviderError, scrubSecrets } from './providers';
 import { redact, type RedactionKind } from './redact';
+import type { JsonSchema } from './schema/jsonSchemaToZod';
 import { type Answer, type CallPolicy, InvalidAnswerError } from './structured';
 
 export interface AiOptions {
@@ -53,10 +54,10 @@ function priceOverride(options: AiOptions | undefined): { input: number; output:
 	return { input: options.inputPrice, output: options.outputPrice };
 }
 
-/** The options of a failed item, or undefined when reading them was what failed. */
-function safeOptions(ctx: IExecuteFunctions, itemIndex: number, param: ParameterReader): AiOptions | undefined {
+/** For a failed item: the value, or undefined when computing it fails too (e.g. the settings were what failed). */
+function safely<T>(read: () => T): T | undefined {
 	try {
-		return readAiOptions(ctx, itemIndex, param);
+		return read();
 	} catch {
 		return undefined;
 	}
@@ -108,6 +109,11 @@ export interface AiStepConfig {
 	reviewOutput: number;
 	outputCount: number;
 	process(item: ItemContext, input: INodeExecutionData): Promise<ItemOutcome | ItemOutcome[]>;
+	/**
+	 * The shape a person's answer must have (published as `answerSchema`), for an item that failed before the
+	 * node could say: without it a reviewer's correction of a failed item would be held to nothing.
+	 */
+	answerSchema?(itemIndex: number): JsonSchema;
 }
 
 export async function runAiStep(ctx: IExecuteFunctions, config: AiStepConfig): Promise<INodeExecutionData[][]> {
@@ -191,12 +197,14 @@ export async function runAiStep(ctx: IExecuteFunctions, config: AiStepConfig): P
 			provider: String(entry.provider),
 			model: String(entry.model),
 			usage,
-			costUsd: costUsd(usage, priceFor(String(entry.model), priceOverride(safeOptions(ctx, entry.itemIndex, param)))),
+			costUsd: costUsd(usage, priceFor(String(entry.model), priceOverride(safely(() => readAiOptions(ctx, entry.itemIndex, param))))),
 			attempts: failure?.attempts ?? 0,
 			latencyMs: Date.now() - (entry.started ?? Date.now()),
 			promptHash: '',
 			at: new Date().toISOString(),
 		};
+		const answerSchema = safely(() => config.answerSchema?.(entry.itemIndex));
+		if (answerSchema) result.answerSchema = answerSchema;
 		outputs[config.reviewOutput].push(
 			failedItem(
 				ctx,

@@ -9,6 +9,7 @@ import {
 
 import { runAiStep } from '../../shared/aiStep';
 import type { ConfidenceSetting } from '../../shared/confidence';
+import { choiceAnswerSchema, choicesAnswerSchema } from '../../shared/schema/answerSchema';
 import { aiCredentials, aiOptionsProperty, providerProperties, resultKeyProperty } from '../../shared/node/aiProperties';
 import { classifyItem, type ClassifySettings } from './classifyItem';
 import type { Category } from './prompt';
@@ -184,6 +185,11 @@ export class AiClassify implements INodeType {
 					routeByCategory,
 					memo,
 				}),
+			answerSchema: (itemIndex) => {
+				const read = <T>(name: string, fallback?: T) => this.getNodeParameter(name, itemIndex, fallback) as T;
+				const names = readCategories(this, itemIndex, read).map((c) => c.name);
+				return read('multiLabel', false) ? choicesAnswerSchema(names) : choiceAnswerSchema(names);
+			},
 		});
 	}
 }

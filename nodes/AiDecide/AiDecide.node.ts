@@ -9,8 +9,8 @@ import {
 
 import { type ItemContext, type ItemOutcome, runAiStep } from '../../shared/aiStep';
 import { aiCredentials, aiOptionsProperty, providerProperties, resultKeyProperty } from '../../shared/node/aiProperties';
-import { type DecideConfidence, decideItem, type DecideSettings } from './decideItem';
-import { type Action, ConfigProblem, parseActions, parseRules } from './rules';
+import { type DecideConfidence, decideItem, type DecideSettings, reviewerAnswerSchema } from './decideItem';
+import { type Action, ConfigProblem, evaluateRules, parseActions, parseRules } from './rules';
 
 /** One output per action plus "Escalate", last. Runs in the editor: self-contained. */
 const configuredOutputs = (parameters: { actions?: { action?: Array<{ name?: string }> } }) => [
@@ -213,6 +213,11 @@ export class AiDecide implements INodeType {
 			outputCount: outputActions.length + 1,
 			reviewOutput: outputActions.length,
 			process: async (item) => await decideOne(this, item, outputActions, answerSchemas),
+			answerSchema: (itemIndex) => {
+				const names = readActions(this, itemIndex).map((a) => a.name);
+				const rules = parseRules((this.getNodeParameter('rules.rule', itemIndex, []) as Array<Record<string, unknown>>) ?? [], names);
+				return reviewerAnswerSchema(names, evaluateRules(names, rules).forbidden, answerSchemas);
+			},
 		});
 	}
 }

@@ -34,7 +34,7 @@ export interface DecideSettings {
  * needing approval are allowed (the reviewer's approval is that approval); Escalate is not an answer a reviewer
  * gives: a reviewer who cannot settle the case rejects it.
  */
-function reviewerAnswerSchema(names: string[], forbidden: string[], memo: Map<string, JsonSchema> | undefined): JsonSchema {
+export function reviewerAnswerSchema(names: string[], forbidden: string[], memo: Map<string, JsonSchema> | undefined): JsonSchema {
 	const allowed = names.filter((name) => !forbidden.includes(name));
 	const key = allowed.join('\u0000');
 	let schema = memo?.get(key);

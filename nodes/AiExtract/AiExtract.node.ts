@@ -230,6 +230,7 @@ export class AiExtract implements INodeType {
 					truncate: this.getNodeParameter('options.truncate', item.itemIndex, false) as boolean,
 				});
 			},
+			answerSchema: (itemIndex) => readSchema(this, itemIndex, schemas).jsonSchema,
 		});
 	}
 }

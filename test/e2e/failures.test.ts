@@ -22,6 +22,12 @@ const tickets = [
 const FAILED = [2, 3, 4];
 const ERROR_TEXT: Record<number, RegExp> = { 2: /timed out/i, 3: /401/, 4: /500/ };
 
+const ANSWER_SCHEMA: Record<string, object> = {
+	classify: { type: 'string', enum: ['billing', 'access', 'shipping'] },
+	extract: { type: 'object', properties: { topic: expect.objectContaining({ type: 'string' }) } },
+	decide: { type: 'string', enum: ['refund', 'reply'] },
+};
+
 const credentials = { governedAiOpenAiApi: { id: 'failOpenAi0001', name: 'Local OpenAI' } };
 // short limits keep the run quick; the retry still happens, so "retries exhausted" is what is tested
 const options = { retries: 1, reasks: 0, timeoutSeconds: 3 };
@@ -179,6 +185,8 @@ describe.each<[OnError, string]>([
 		expect(failed.map((item: any) => item.id).sort()).toEqual(FAILED);
 		if (onError === 'continueErrorOutput') expect(outputs[failedOutput]).toHaveLength(FAILED.length);
 		for (const item of failed) expectWhole(item, key, item.id);
+		// a reviewer's correction of a failed item is held to the same contract as the model's answer
+		for (const item of failed) expect(item.ai[key].answerSchema).toMatchObject(ANSWER_SCHEMA[key]);
 		if (onError === 'continueErrorOutput') {
 			// n8n's error output carries the message where n8n puts it, next to the whole item
 			for (const item of failed) expect(item.error).toBe(item.ai[key].error);
