@@ -20,11 +20,10 @@ const root = join(__dirname, '..', '..');
 /** Transpiles the audit core to CommonJS under .cache/ so plain `node` child processes can load it. */
 async function buildForChildren(): Promise<string> {
 	const out = await fs.mkdtemp(join(root, '.cache', 'audit-test-'));
-	const sources = [
-		...(await fs.readdir(join(root, 'shared', 'audit'))).map((f) => join('shared', 'audit', f)),
-		join('shared', 'contract.ts'),
-		join('shared', 'redact.ts'),
-	].filter((f) => f.endsWith('.ts'));
+	// all of shared/: the audit core's imports change, a hand-kept list of them does not
+	const sources = ((await fs.readdir(join(root, 'shared'), { recursive: true })) as string[])
+		.map((f) => join('shared', f))
+		.filter((f) => f.endsWith('.ts'));
 	for (const file of sources) {
 		const code = await fs.readFile(join(root, file), 'utf8');
 		const { outputText } = ts.transpileModule(code, {
