@@ -81,7 +81,7 @@ describe('Confidence Gate', () => {
 			const expected = items.filter((i) => sampleDraw((i.ai.classify as IDataObject).decisionId as string) < percent / 100).length;
 			expect(sampled.length).toBe(expected);
 		}
-	});
+	}, 120_000); // six engine runs over 10,000 items
 
 	it('sends everything to Review in assist mode', async () => {
 		const [auto, review, reject] = await gate([aiItem(0.99), aiItem(0.1)], { mode: 'assist' });
