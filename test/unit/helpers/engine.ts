@@ -18,6 +18,10 @@
  * of the nodes under test uses them. Lifecycle hooks are n8n's `ExecutionLifecycleHooks` with no handlers but
  * the one that collects the finished run.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 import { ExecutionLifecycleHooks, ExternalSecretsProxy, WorkflowExecute } from 'n8n-core';
 import {
 	createRunExecutionData,
@@ -51,6 +55,13 @@ import { GovernedAiPostgres } from '../../../credentials/GovernedAiPostgres.cred
 
 // n8n's logger would print every node error the engine reports (the tests provoke many); tests read them instead
 process.env.N8N_LOG_LEVEL ??= 'silent';
+// Every node context reads n8n's InstanceSettings, which loads (or creates) <user folder>/.n8n/config with an
+// encryption key and derives the HMAC secret that signs resume links: a throw-away folder, never ~/.n8n
+if (!process.env.N8N_USER_FOLDER) {
+	const folder = mkdtempSync(join(tmpdir(), 'engine-n8n-'));
+	process.env.N8N_USER_FOLDER = folder;
+	process.on('exit', () => rmSync(folder, { recursive: true, force: true }));
+}
 
 const PACKAGE = 'n8n-nodes-governed-ai';
 const START = 'Start';
@@ -185,6 +196,7 @@ export interface EngineRunOptions {
 	credentials?: Record<string, ICredentialDataDecryptedObject>;
 	onError?: OnError;
 	nodeName?: string;
+	nodeId?: string;
 	workflowId?: string;
 	workflowName?: string;
 	executionId?: string;
@@ -211,7 +223,7 @@ export async function runInEngine(options: EngineRunOptions): Promise<EngineRun>
 	const credentials = options.credentials ?? {};
 	const versions = Array.isArray(description.version) ? description.version : [description.version];
 	const underTest: INode = {
-		id: 'node-under-test',
+		id: options.nodeId ?? 'node-under-test',
 		name: nodeName,
 		type,
 		typeVersion: Math.max(...versions),
@@ -298,5 +310,29 @@ export function providerCredentials(server: { openaiBaseUrl: string; anthropicBa
 	return {
 		governedAiOpenAiApi: { apiKey: keys.openai ?? 'sk-test', baseUrl: server.openaiBaseUrl },
 		governedAiAnthropicApi: { apiKey: keys.anthropic ?? 'sk-ant-test', baseUrl: server.anthropicBaseUrl },
+	};
+}
+
+/**
+ * A node with the given parameters whose run hands n8n's real execution context to `body` (for shared code
+ * that takes an IExecuteFunctions), and passes its input through.
+ */
+export function probeNode(properties: INodeProperties[], body: (ctx: IExecuteFunctions) => unknown | Promise<unknown>): INodeType {
+	return {
+		description: {
+			displayName: 'Probe',
+			name: 'probe',
+			group: ['transform'],
+			version: 1,
+			description: 'Hands its execution context to the test',
+			defaults: { name: 'Probe' },
+			inputs: [NodeConnectionTypes.Main],
+			outputs: [NodeConnectionTypes.Main],
+			properties,
+		},
+		async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+			await body(this);
+			return [this.getInputData()];
+		},
 	};
 }
