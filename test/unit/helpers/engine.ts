@@ -18,7 +18,7 @@
  * of the nodes under test uses them. Lifecycle hooks are n8n's `ExecutionLifecycleHooks` with no handlers but
  * the one that collects the finished run.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -56,11 +56,12 @@ import { GovernedAiPostgres } from '../../../credentials/GovernedAiPostgres.cred
 // n8n's logger would print every node error the engine reports (the tests provoke many); tests read them instead
 process.env.N8N_LOG_LEVEL ??= 'silent';
 // Every node context reads n8n's InstanceSettings, which loads (or creates) <user folder>/.n8n/config with an
-// encryption key and derives the HMAC secret that signs resume links: a throw-away folder, never ~/.n8n
+// encryption key and derives the HMAC secret that signs resume links: one folder of the tests' own (reused by
+// every run), never the user's ~/.n8n
 if (!process.env.N8N_USER_FOLDER) {
-	const folder = mkdtempSync(join(tmpdir(), 'engine-n8n-'));
+	const folder = join(tmpdir(), 'governed-ai-unit-n8n');
+	mkdirSync(folder, { recursive: true });
 	process.env.N8N_USER_FOLDER = folder;
-	process.on('exit', () => rmSync(folder, { recursive: true, force: true }));
 }
 
 const PACKAGE = 'n8n-nodes-governed-ai';
