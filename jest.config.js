@@ -4,6 +4,9 @@ const base = {
   preset: 'ts-jest',
   testEnvironment: 'node',
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', diagnostics: { warnOnly: false } }] },
+  // No test may depend on how fast the machine is: a generous limit for every test (jest's 5 s default failed
+  // a retry-after test on a loaded 2-core machine); tests that wait longer set their own, the e2e suite 10 min.
+  testTimeout: 30_000,
 };
 module.exports = {
   projects: [

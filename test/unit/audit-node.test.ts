@@ -1,55 +1,43 @@
 /**
- * The Audit Log node's parameter and error logic through a stubbed IExecuteFunctions, writing to a real
- * file sink (and the real PostgreSQL). The proof inside a real n8n is in the e2e suite.
+ * The Audit Log node inside n8n's execution engine (n8n-core's WorkflowExecute), writing to a real file sink
+ * (and the real PostgreSQL). The proof inside a real n8n is in the e2e suite.
  */
 import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Pool } from 'pg';
-import { NodeOperationError, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
+import type { INodeExecutionData, INodeParameters } from 'n8n-workflow';
 
 import { AuditLog } from '../../nodes/AuditLog/AuditLog.node';
 import { auditStampSchema } from '../../shared/contract';
 import { aiItem, gate, review } from './audit-helpers';
+import { type EngineRunOptions, runNode } from './helpers/engine';
 
 const node = new AuditLog();
-const defaults = Object.fromEntries(node.description.properties.map((p) => [p.name, p.default]));
 
-interface StubOptions {
-	params?: Record<string, unknown>;
-	/** per-item parameter values */
-	perItem?: (name: string, i: number) => unknown;
+interface RunOptions {
+	params?: INodeParameters;
 	continueOnFail?: boolean;
 	credentials?: Record<string, unknown>;
 }
 
-function stub(items: INodeExecutionData[], options: StubOptions = {}): IExecuteFunctions {
-	const params = { ...defaults, ...options.params };
-	const self = {
-		getInputData: () => items,
-		getNodeParameter: (name: string, i: number, fallback?: unknown) => {
-			const perItem = options.perItem?.(name, i);
-			if (perItem !== undefined) return perItem;
-			return name in params ? params[name] : fallback;
-		},
-		getNode: () => ({ name: 'Audit Log', type: 'n8n-nodes-governed-ai.auditLog', typeVersion: 1, parameters: {} }),
-		getWorkflow: () => ({ id: 'wf-1', name: 'Triage', active: false }),
-		getExecutionId: () => '42',
-		continueOnFail: () => options.continueOnFail ?? false,
-		getCredentials: async () => options.credentials ?? {},
-		helpers: {
-			prepareBinaryData: async (data: Buffer, fileName: string, mimeType: string) => ({
-				data: data.toString('base64'),
-				fileName,
-				mimeType,
-			}),
-		},
+/** The node as workflow "Triage" (id wf-1) runs it in execution 42. */
+function stub(items: INodeExecutionData[], options: RunOptions = {}): EngineRunOptions {
+	return {
+		node,
+		items,
+		parameters: options.params ?? {},
+		nodeName: 'Audit Log',
+		workflowId: 'wf-1',
+		workflowName: 'Triage',
+		executionId: '42',
+		onError: options.continueOnFail ? 'continueRegularOutput' : undefined,
+		credentials: options.credentials ? { governedAiPostgres: options.credentials as Record<string, string> } : undefined,
 	};
-	return self as unknown as IExecuteFunctions;
 }
 
-const run = (ctx: IExecuteFunctions) => node.execute.call(ctx);
+const run = (options: EngineRunOptions) => runNode(options);
 
 describe('Audit Log node', () => {
 	let userFolder: string;
@@ -130,13 +118,13 @@ describe('Audit Log node', () => {
 	});
 
 	it('names the item and the field of a bad stream name; with Continue On Fail only that item fails', async () => {
-		const perItem = (name: string, i: number) => (name === 'stream' && i === 1 ? '../x' : undefined);
-		await expect(run(stub(input(), { perItem }))).rejects.toMatchObject({
-			constructor: NodeOperationError,
+		const params = { stream: "={{ $json.text === 'printer broken' ? '../x' : 'default' }}" };
+		await expect(run(stub(input(), { params }))).rejects.toMatchObject({
+			name: 'NodeOperationError',
 			context: { itemIndex: 1 },
 			message: expect.stringMatching(/Stream name "..\/x"/),
 		});
-		const [out] = await run(stub(input(), { perItem, continueOnFail: true }));
+		const [out] = await run(stub(input(), { params, continueOnFail: true }));
 		expect(out).toHaveLength(3);
 		expect(out[1].json).toMatchObject({ text: 'printer broken', error: expect.stringMatching(/Stream name/) });
 		expect(out[1].pairedItem).toEqual({ item: 1 });

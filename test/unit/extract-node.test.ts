@@ -1,12 +1,12 @@
 /**
- * AI Extract through its execute function, against the local provider server over the official SDKs.
- * (Inside a real n8n it is proven by test/e2e/extract.test.ts.)
+ * AI Extract inside n8n's execution engine (n8n-core's WorkflowExecute), against the local provider server
+ * over the official SDKs. (Inside a real n8n it is proven by test/e2e/extract.test.ts.)
  */
 import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
 
 import { AiExtract } from '../../nodes/AiExtract/AiExtract.node';
 import { autoResponder, type ProviderServer, type Reply, type Responder, sequence, startProviderServer } from '../provider-server';
-import { executeStub } from './helpers/executeStub';
+import { type OnError, providerCredentials, runNode } from './helpers/engine';
 
 const fields = {
 	field: [
@@ -38,14 +38,15 @@ beforeEach(() => server.reset());
 function extract(
 	texts: string[],
 	params: Record<string, unknown> = {},
-	{ provider = 'openai', continueOnFail = false }: { provider?: string; continueOnFail?: boolean } = {},
+	{ provider = 'openai', onError }: { provider?: string; onError?: OnError } = {},
 ) {
-	const ctx = executeStub({
-		items: texts.map((text, i) => ({ json: { id: i, text } })),
-		params: {
+	return runNode({
+		node: new AiExtract(),
+		items: texts.map((text, i) => ({ id: i, text })),
+		parameters: {
 			provider,
 			model: provider === 'openai' ? 'gpt-4.1-mini' : 'claude-haiku-4-5',
-			text: (i: number) => texts[i],
+			text: '={{ $json.text }}',
 			schemaSource: 'fields',
 			fields,
 			records: 'one',
@@ -56,13 +57,9 @@ function extract(
 			options: { retries: 2 },
 			...params,
 		},
-		credentials: {
-			governedAiOpenAiApi: { apiKey: 'sk-test', baseUrl: server.openaiBaseUrl },
-			governedAiAnthropicApi: { apiKey: 'sk-ant-test', baseUrl: server.anthropicBaseUrl },
-		},
-		continueOnFail,
+		credentials: providerCredentials(server),
+		onError,
 	});
-	return new AiExtract().execute.call(ctx);
 }
 
 const result = (item: INodeExecutionData) => (item.json.ai as IDataObject).extract as IDataObject;
@@ -155,7 +152,7 @@ describe('AI Extract', () => {
 		);
 		expect(server.requests).toHaveLength(2);
 		server.reset();
-		const outputs = await extract([INVOICE], { options: { reasks: 1, retries: 0 } }, { continueOnFail: true });
+		const outputs = await extract([INVOICE], { options: { reasks: 1, retries: 0 } }, { onError: 'continueRegularOutput' });
 		expect(outputs[1]).toHaveLength(1);
 		expect(result(outputs[1][0]).error).toMatch(/field total/);
 		expect(outputs[1][0].pairedItem).toEqual({ item: 0 });
@@ -283,7 +280,7 @@ describe('AI Extract', () => {
 	it('names the item and the field for empty text; Continue On Fail routes it to Needs Review', async () => {
 		server.setResponder(always({ json: goodAnswer }));
 		await expect(extract(['  '])).rejects.toThrow('Text is empty');
-		const outputs = await extract([INVOICE, ''], {}, { continueOnFail: true });
+		const outputs = await extract([INVOICE, ''], {}, { onError: 'continueRegularOutput' });
 		expect(outputs[0].map((i) => i.pairedItem)).toEqual([{ item: 0 }]);
 		expect(outputs[1].map((i) => i.pairedItem)).toEqual([{ item: 1 }]);
 		expect(result(outputs[1][0]).error).toBe('Text is empty');

@@ -3,7 +3,10 @@
  */
 import { z } from 'zod/v4';
 
-import { runAiStep } from '../../shared/aiStep';
+import { NodeConnectionTypes, type IExecuteFunctions, type INodeExecutionData, type INodeType } from 'n8n-workflow';
+
+import { type AiStepConfig, runAiStep } from '../../shared/aiStep';
+import { aiCredentials, aiOptionsProperty, providerProperties, resultKeyProperty } from '../../shared/node/aiProperties';
 import { Limiter } from '../../shared/concurrency';
 import { costUsd, priceFor } from '../../shared/cost';
 import { AnthropicClient } from '../../shared/providers/anthropic';
@@ -20,7 +23,7 @@ import {
 	serverError,
 	startProviderServer,
 } from '../provider-server';
-import { executeStub } from './helpers/executeStub';
+import { type OnError, providerCredentials, runNode } from './helpers/engine';
 
 const always = (reply: Reply) => () => reply;
 
@@ -159,38 +162,63 @@ it('the cost on a result matches the usage the server reported', async () => {
 	);
 });
 
+/** A node made of runAiStep and the given per-item work, with the AI nodes' shared parameters. */
+function stepNode(config: AiStepConfig): INodeType {
+	return {
+		description: {
+			displayName: 'AI Step',
+			name: 'aiStep',
+			group: ['transform'],
+			version: 1,
+			description: 'runAiStep around a per-item function of the test',
+			defaults: { name: 'AI Step' },
+			inputs: [NodeConnectionTypes.Main],
+			outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main],
+			credentials: aiCredentials,
+			properties: [...providerProperties, resultKeyProperty('extract'), aiOptionsProperty()],
+		},
+		async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+			return await runAiStep(this, config);
+		},
+	};
+}
+
+/** runAiStep inside n8n's engine, as the AI nodes run it. */
+function runStep(config: AiStepConfig, items: Array<{ text: string }>, parameters: Record<string, unknown>, options: { onError?: OnError; apiKey?: string } = {}) {
+	return runNode({
+		node: stepNode(config),
+		items,
+		parameters: { resultKey: 'extract', ...parameters },
+		credentials: providerCredentials(server, { openai: options.apiKey ?? 'sk-test-key' }),
+		onError: options.onError,
+	});
+}
+
 describe('a node run (runAiStep)', () => {
+	const config: AiStepConfig = {
+		step: 'extract',
+		defaultKey: 'extract',
+		outputCount: 2,
+		reviewOutput: 1,
+		process: async (item, input) => {
+			const text = item.prepareText(input.json.text, 'Text');
+			const answer = await askStructured(item.client, { ...request, input: text }, z.object({ amount: z.number(), reason: z.string() }), item.policy);
+			return {
+				output: 0,
+				result: item.result(
+					{ answer: answer.value, confidence: null, confidenceMethod: 'none', reason: answer.value.reason, evidence: [], needsReview: false },
+					answer,
+					{ step: 'test' },
+				),
+			};
+		},
+	};
 	const run = (params: Record<string, unknown>, texts: unknown[], continueOnFail = false) =>
-		runAiStep(
-			executeStub({
-				items: texts.map((text) => ({ json: { text: text as string } })),
-				params: { provider: 'openai', model: 'gpt-4.1-mini', resultKey: 'extract', options: { retries: 3, ...(params.options as object) }, ...params },
-				credentials: { governedAiOpenAiApi: { apiKey: 'sk-test-key', baseUrl: server.openaiBaseUrl } },
-				continueOnFail,
-			}),
-			{
-				step: 'extract',
-				defaultKey: 'extract',
-				outputCount: 2,
-				reviewOutput: 1,
-				process: async (item, input) => {
-					const text = item.prepareText(input.json.text, 'Text');
-					const answer = await askStructured(
-						item.client,
-						{ ...request, input: text },
-						z.object({ amount: z.number(), reason: z.string() }),
-						item.policy,
-					);
-					return {
-						output: 0,
-						result: item.result(
-							{ answer: answer.value, confidence: null, confidenceMethod: 'none', reason: answer.value.reason, evidence: [], needsReview: false },
-							answer,
-							{ step: 'test' },
-						),
-					};
-				},
-			},
+		runStep(
+			config,
+			texts.map((text) => ({ text: text as string })),
+			{ provider: 'openai', model: 'gpt-4.1-mini', options: { retries: 3, ...(params.options as object) }, ...params },
+			{ onError: continueOnFail ? 'continueRegularOutput' : undefined },
 		);
 
 	it('never has more requests in flight than the concurrency limit, and loses no item', async () => {
@@ -204,27 +232,27 @@ describe('a node run (runAiStep)', () => {
 	});
 
 	it('keeps k Anthropic samples per item under the same limit', async () => {
+		const samples: number[] = [];
 		server.setOptions({ latencyMs: 40 });
 		server.setResponder(always({ json: { amount: 1, reason: 'r' } }));
-		await runAiStep(
-			executeStub({
-				items: Array.from({ length: 6 }, (_, i) => ({ json: { text: `t${i}` } })),
-				params: { provider: 'anthropic', model: 'claude-haiku-4-5', resultKey: 'extract', options: { concurrency: 2 } },
-				credentials: { governedAiAnthropicApi: { apiKey: 'sk-ant-test', baseUrl: server.anthropicBaseUrl } },
-			}),
-			{
+		await runNode({
+			node: stepNode({
 				step: 'extract',
 				defaultKey: 'extract',
 				outputCount: 2,
 				reviewOutput: 1,
 				process: async (item) => {
 					const answer = await askStructured(item.client, { ...request, samples: 5 }, z.object({ amount: z.number(), reason: z.string() }), item.policy);
-					expect(answer.samples).toHaveLength(5);
+					samples.push(answer.samples.length);
 					return { output: 0, result: item.result({ answer: 1, confidence: null, confidenceMethod: 'none', reason: '', evidence: [], needsReview: false }, answer, {}) };
 				},
-			},
-		);
+			}),
+			items: Array.from({ length: 6 }, (_, i) => ({ text: `t${i}` })),
+			parameters: { provider: 'anthropic', model: 'claude-haiku-4-5', resultKey: 'extract', options: { concurrency: 2 } },
+			credentials: providerCredentials(server),
+		});
 		server.setOptions({ latencyMs: 0 });
+		expect(samples).toEqual([5, 5, 5, 5, 5, 5]);
 		expect(server.requests).toHaveLength(30);
 		expect(server.maxInFlight).toBe(2);
 	});
@@ -257,7 +285,10 @@ describe('a node run (runAiStep)', () => {
 		expect(outputs[1]).toHaveLength(1);
 		expect(outputs[1][0].pairedItem).toEqual({ item: 1 });
 		expect((outputs[1][0].json.ai as any).extract.error).toMatch(/amount/);
-		expect(outputs[1][0].error).toBeDefined();
+		// on the regular output the failure is in ai.extract.error: an item `error` would make n8n's engine
+		// replace the item's json with { error }
+		expect(outputs[1][0].error).toBeUndefined();
+		expect(outputs[1][0].json).toMatchObject({ text: 'bad' });
 	});
 
 	it('empty and oversized text fail naming the item and field', async () => {
@@ -270,13 +301,7 @@ describe('a node run (runAiStep)', () => {
 	it('never puts the API key in an item or error', async () => {
 		const secret = 'sk-live-VERYSECRET-987654321';
 		server.setResponder(always({ status: 401, message: `Incorrect API key provided: ${secret}` }));
-		const outputs = await runAiStep(
-			executeStub({
-				items: [{ json: { text: 'hello' } }],
-				params: { provider: 'openai', model: 'gpt-4.1-mini', resultKey: 'extract', options: {} },
-				credentials: { governedAiOpenAiApi: { apiKey: secret, baseUrl: server.openaiBaseUrl } },
-				continueOnFail: true,
-			}),
+		const outputs = await runStep(
 			{
 				step: 'extract',
 				defaultKey: 'extract',
@@ -287,9 +312,15 @@ describe('a node run (runAiStep)', () => {
 					throw new Error('unreachable');
 				},
 			},
+			[{ text: 'hello' }],
+			{ provider: 'openai', model: 'gpt-4.1-mini', options: {} },
+			{ onError: 'continueErrorOutput', apiKey: secret },
 		);
+		// with the error output on, the failed item reaches it with the message in json.error
+		const failed = outputs[2][0];
+		expect(failed.json.error).toMatch(/^Item 0: /);
 		expect(JSON.stringify(outputs)).not.toContain(secret);
-		expect(JSON.stringify(outputs[1][0].error)).not.toContain(secret);
-		expect(outputs[1][0].error?.message).not.toContain(secret);
+		expect(String(failed.json.error)).not.toContain(secret);
+		expect(JSON.stringify(failed.json.ai)).not.toContain(secret);
 	});
 });
