@@ -18,6 +18,7 @@ import * as http from 'node:http';
 import { reviewSchema } from '../../shared/contract';
 import { callToolThenAnswer, startProviderServer, type ProviderServer } from '../provider-server';
 import { nodeOutputs, startN8n, type N8n } from './harness';
+import { startNotificationListener, type NotificationListener } from './notifications';
 
 jest.setTimeout(15 * 60_000);
 
@@ -47,32 +48,6 @@ async function startOrderServer() {
 	};
 }
 
-/** Receives the gate's notifications; `next(orderId)` resolves with the first one naming that order. */
-async function startListener() {
-	const received: any[] = [];
-	const server = http.createServer((req, res) => {
-		let body = '';
-		req.on('data', (c) => (body += c));
-		req.on('end', () => {
-			received.push(JSON.parse(body || 'null'));
-			res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
-		});
-	});
-	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-	return {
-		url: `http://127.0.0.1:${(server.address() as { port: number }).port}/notify`,
-		async next(orderId: string, timeoutMs = WAIT_MS): Promise<any> {
-			const deadline = Date.now() + timeoutMs;
-			while (Date.now() < deadline) {
-				const found = received.find((n) => JSON.stringify(n?.items ?? []).includes(orderId));
-				if (found) return found;
-				await sleep(250);
-			}
-			throw new Error(`no notification for ${orderId} arrived within ${timeoutMs} ms`);
-		},
-		close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-	};
-}
 
 function agentWorkflow(name: string, hookPath: string, orders: string, notificationUrl: string, timeLimit: boolean) {
 	const node = (nodeName: string, type: string, typeVersion: number, parameters: object, extra: object = {}) => ({
@@ -160,7 +135,7 @@ describe('Human Checkpoint gating an AI Agent tool in n8n', () => {
 	let n8n: N8n;
 	let provider: ProviderServer;
 	let orders: Awaited<ReturnType<typeof startOrderServer>>;
-	let listener: Awaited<ReturnType<typeof startListener>>;
+	let listener: NotificationListener;
 	let workflowPath: string;
 	let timedPath: string;
 
@@ -187,7 +162,7 @@ describe('Human Checkpoint gating an AI Agent tool in n8n', () => {
 		if (res.status !== 200) throw new Error(`starting the workflow: HTTP ${res.status} ${await res.text()}\n${n8n.logs().slice(-8000)}`);
 		let notification: any;
 		try {
-			notification = await listener.next(orderId);
+			notification = await listener.find((n) => JSON.stringify(n?.items ?? []).includes(orderId), orderId, WAIT_MS);
 		} catch (error) {
 			throw new Error(`${(error as Error).message}\n${n8n.logs().slice(-8000)}`);
 		}
@@ -211,7 +186,7 @@ describe('Human Checkpoint gating an AI Agent tool in n8n', () => {
 			),
 		);
 		orders = await startOrderServer();
-		listener = await startListener();
+		listener = await startNotificationListener();
 		n8n = await startN8n({ mode: 'single' });
 		await n8n.importCredentials([
 			{ id: 'e2eAgentOpenAi1', name: 'Local OpenAI (n8n)', type: 'openAiApi', data: { apiKey: 'sk-local-e2e', url: provider.openaiBaseUrl, header: false } },

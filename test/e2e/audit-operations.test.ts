@@ -19,7 +19,7 @@ import { Client } from 'pg';
 import { AuditLog } from '../../nodes/AuditLog/AuditLog.node';
 import { type ProviderServer, type RecordedRequest, type Reply, startProviderServer } from '../provider-server';
 import { nodeOutputs, startN8n, type N8n } from './harness';
-import { decide, loadExample, post, reviewLinks, sampleTickets, ticketIdOf, triageResponder, waitUntil } from './triage-helpers';
+import { decide, loadExample, post, reviewLinks, sampleTickets, ticketIdOf, triageResponder, triageSampleTickets, waitUntil } from './triage-helpers';
 
 jest.setTimeout(15 * 60_000);
 
@@ -152,20 +152,7 @@ test('support triage: the report counts every model call of the executions, at t
 	const triageId = await n8n.importWorkflow(loadExample('support-triage.json'));
 	await n8n.activate(triageId);
 
-	for (const ticket of sampleTickets) {
-		const res = await post(n8n, 'triage', ticket);
-		expect(res.status).toBe(200);
-		await res.text();
-	}
-	const settled = await waitUntil(
-		'20 triage executions to finish or pause',
-		async () => {
-			const all = await n8n.executions(triageId);
-			return all.length === sampleTickets.length && all.every((e) => ['success', 'waiting', 'error', 'crashed'].includes(e.status)) ? all : undefined;
-		},
-		240_000,
-		n8n.logs,
-	);
+	const settled = await triageSampleTickets(n8n, triageId, 240_000);
 	const paused = settled.filter((e) => e.status === 'waiting');
 	expect(paused.length).toBeGreaterThan(0);
 	const links = await waitUntil(

@@ -11,10 +11,10 @@
  * continued on a worker.
  */
 import * as fs from 'node:fs';
-import * as http from 'node:http';
 import * as path from 'node:path';
 import { aiResultSchema, reviewSchema } from '../../shared/contract';
 import { nodeOutputs, startN8n, type N8n } from './harness';
+import { startNotificationListener, type NotificationListener } from './notifications';
 
 jest.setTimeout(10 * 60_000);
 
@@ -28,34 +28,6 @@ function loadWorkflow(file: string, notifyUrl: string, suffix: string): { workfl
 	return { workflow, path: webhook.parameters.path };
 }
 
-/** Receives the node's notifications; `next(marker)` resolves with the first one whose text holds nothing else. */
-async function startListener() {
-	const received: any[] = [];
-	const server = http.createServer((req, res) => {
-		let body = '';
-		req.on('data', (c) => (body += c));
-		req.on('end', () => {
-			received.push({ headers: req.headers, body: JSON.parse(body || 'null') });
-			res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
-		});
-	});
-	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-	const url = `http://127.0.0.1:${(server.address() as any).port}/notify`;
-	let taken = 0;
-	return {
-		url,
-		received,
-		async next(timeoutMs = 60_000): Promise<any> {
-			const deadline = Date.now() + timeoutMs;
-			while (Date.now() < deadline) {
-				if (received.length > taken) return received[taken++].body;
-				await sleep(200);
-			}
-			throw new Error('no notification arrived');
-		},
-		close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-	};
-}
 
 function executionIdOf(reviewUrl: string): string {
 	return new URL(reviewUrl).pathname.split('/').filter(Boolean)[1];
@@ -80,7 +52,7 @@ async function expectStillWaiting(n8n: N8n, id: string) {
 	for (const name of ['No Response', 'Approved', 'Rejected']) expect(runData[name]).toBeUndefined();
 }
 
-async function startReview(n8n: N8n, listener: Awaited<ReturnType<typeof startListener>>, webhookPath: string) {
+async function startReview(n8n: N8n, listener: NotificationListener, webhookPath: string) {
 	// n8n 2.x registers a published workflow's webhooks shortly after the API call returns.
 	let res = await n8n.webhook(webhookPath, { from: 'e2e' });
 	for (let i = 0; res.status === 404 && i < 40; i++) {
@@ -145,11 +117,11 @@ function expectDecidedOutputs(execution: any) {
 
 describe('Human Checkpoint in single-process n8n', () => {
 	let n8n: N8n;
-	let listener: Awaited<ReturnType<typeof startListener>>;
+	let listener: NotificationListener;
 	const suffix = Date.now().toString(36);
 
 	beforeAll(async () => {
-		listener = await startListener();
+		listener = await startNotificationListener();
 		n8n = await startN8n({ mode: 'single' });
 	});
 	afterAll(async () => {
@@ -295,10 +267,10 @@ describe('Human Checkpoint in single-process n8n', () => {
 
 describe('Human Checkpoint in queue mode', () => {
 	let n8n: N8n;
-	let listener: Awaited<ReturnType<typeof startListener>>;
+	let listener: NotificationListener;
 
 	beforeAll(async () => {
-		listener = await startListener();
+		listener = await startNotificationListener();
 		n8n = await startN8n({ mode: 'queue', workers: 1 });
 	});
 	afterAll(async () => {

@@ -25,6 +25,7 @@ import {
 	sampleTickets,
 	ticketIdOf,
 	triageResponder,
+	triageSampleTickets,
 	waitUntil,
 } from './triage-helpers';
 
@@ -143,21 +144,7 @@ test('support triage: 20 sample tickets take their routes, paused ones are decid
 	expect(sampleTickets.map((t) => t.id).sort()).toEqual(Object.keys(EXPECTED_ROUTES).sort());
 
 	const started = Date.now();
-	for (const ticket of sampleTickets) {
-		const res = await post(n8n, 'triage', ticket);
-		expect(res.status).toBe(200);
-		await res.text();
-	}
-	// every ticket has finished (auto) or paused at the checkpoint
-	const settled = await waitUntil(
-		'20 triage executions to finish or pause',
-		async () => {
-			const all = await n8n.executions(triageId);
-			return all.length === sampleTickets.length && all.every((e) => ['success', 'waiting', 'error', 'crashed'].includes(e.status)) ? all : undefined;
-		},
-		180_000,
-		n8n.logs,
-	);
+	const settled = await triageSampleTickets(n8n, triageId, 180_000);
 	console.log(`triage: ${sampleTickets.length} tickets settled in ${Date.now() - started} ms`);
 
 	const byTicket = new Map<string, any>(settled.map((e) => [ticketIdOf(e), e]));

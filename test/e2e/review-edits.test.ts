@@ -12,11 +12,11 @@
  * value), and only the corrected fields are changed.
  */
 import * as fs from 'node:fs';
-import * as http from 'node:http';
 import * as path from 'node:path';
 
 import { autoResponder, type ProviderServer, startProviderServer } from '../provider-server';
 import { nodeOutputs, startN8n, type N8n } from './harness';
+import { startNotificationListener, type NotificationListener } from './notifications';
 
 jest.setTimeout(10 * 60_000);
 
@@ -25,38 +25,12 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 let server: ProviderServer;
 let n8n: N8n;
-let listener: Awaited<ReturnType<typeof startListener>>;
+let listener: NotificationListener;
 
-/** Receives the checkpoints' notifications, in order. */
-async function startListener() {
-	const received: any[] = [];
-	const http_ = http.createServer((req, res) => {
-		let body = '';
-		req.on('data', (c) => (body += c));
-		req.on('end', () => {
-			received.push(JSON.parse(body || 'null'));
-			res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
-		});
-	});
-	await new Promise<void>((resolve) => http_.listen(0, '127.0.0.1', resolve));
-	let taken = 0;
-	return {
-		url: `http://127.0.0.1:${(http_.address() as any).port}/notify`,
-		async next(timeoutMs = 180_000): Promise<any> {
-			const deadline = Date.now() + timeoutMs;
-			while (Date.now() < deadline) {
-				if (received.length > taken) return received[taken++];
-				await sleep(200);
-			}
-			throw new Error(`no notification arrived within ${timeoutMs} ms\n${n8n.logs().slice(-6000)}`);
-		},
-		close: () => new Promise<void>((resolve) => http_.close(() => resolve())),
-	};
-}
 
 beforeAll(async () => {
 	server = await startProviderServer({ responder: autoResponder });
-	listener = await startListener();
+	listener = await startNotificationListener();
 	n8n = await startN8n();
 	await n8n.importCredentials([
 		{ id: 'localprovider', name: 'Local provider', type: 'governedAiOpenAiApi', data: { apiKey: 'sk-e2e-review-edits', baseUrl: server.openaiBaseUrl } },
@@ -81,7 +55,7 @@ async function startReview(webhookPath: string, items: object[]): Promise<{ id: 
 		res = await n8n.webhook(webhookPath, { items });
 	}
 	if (res.status !== 200) throw new Error(`starting ${webhookPath}: HTTP ${res.status} ${await res.text()}`);
-	const notification = await listener.next();
+	const notification = await listener.next(180_000, n8n.logs);
 	const reviewUrl = notification.reviewUrl as string;
 	const id = new URL(reviewUrl).pathname.split('/').filter(Boolean)[1];
 	await n8n.waitForExecution((e) => String(e.id) === id && e.status === 'waiting', 180_000);

@@ -102,6 +102,24 @@ export async function waitUntil<T>(what: string, check: () => Promise<T | undefi
 	throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${logs?.().slice(-8000) ?? ''}`);
 }
 
+/** Posts every sample ticket to the triage webhook and waits until each of their executions has finished or paused. */
+export async function triageSampleTickets(n8n: N8n, triageId: string, timeoutMs: number): Promise<any[]> {
+	for (const ticket of sampleTickets) {
+		const res = await post(n8n, 'triage', ticket);
+		expect(res.status).toBe(200);
+		await res.text();
+	}
+	return await waitUntil(
+		`${sampleTickets.length} triage executions to finish or pause`,
+		async () => {
+			const all = await n8n.executions(triageId);
+			return all.length === sampleTickets.length && all.every((e) => ['success', 'waiting', 'error', 'crashed'].includes(e.status)) ? all : undefined;
+		},
+		timeoutMs,
+		n8n.logs,
+	);
+}
+
 export const DECIDE_OUTPUTS = ['refund', 'reply_with_article', 'route_to_engineering', 'route_to_account_team', 'escalate'];
 const GATE_OUTPUTS = ['auto', 'review', 'reject'];
 
