@@ -12,6 +12,11 @@ export function isContentReply(r: Reply): r is ContentReply {
 	return 'json' in r || 'text' in r || 'refusal' in r || 'toolCall' in r;
 }
 
+/** An OpenAI assistant message that calls one tool. */
+function toolCallMessage(id: string, name: string, args: string) {
+	return { role: 'assistant', content: null, refusal: null, annotations: [], tool_calls: [{ id, type: 'function', function: { name, arguments: args } }] };
+}
+
 /** The id of a scripted tool call: the reply's own, else one made from the request and choice index. */
 function toolCallId(reply: ToolCallReply, prefix: string, req: RecordedRequest, index: number): string {
 	return reply.toolCall.id ?? `${prefix}_${req.index}_${index}`;
@@ -164,29 +169,13 @@ export function openaiCompletion(req: RecordedRequest, replies: ContentReply[], 
 		} else if ('toolCall' in reply) {
 			const args = JSON.stringify(reply.toolCall.arguments ?? {});
 			completionTokens += estimateTokens(args);
-			message = {
-				role: 'assistant',
-				content: null,
-				refusal: null,
-				annotations: [],
-				tool_calls: [
-					{ id: toolCallId(reply, 'call_local', req, index), type: 'function', function: { name: reply.toolCall.name, arguments: args } },
-				],
-			};
+			message = toolCallMessage(toolCallId(reply, 'call_local', req, index), reply.toolCall.name, args);
 			finishReason = 'tool_calls';
 			if (wantLogprobs) logprobs = { content: null, refusal: null };
 		} else if ('json' in reply && req.toolName !== undefined) {
 			const args = JSON.stringify(reply.json);
 			completionTokens += estimateTokens(args);
-			message = {
-				role: 'assistant',
-				content: null,
-				refusal: null,
-				annotations: [],
-				tool_calls: [
-					{ id: `call_local_${req.index}_${index}`, type: 'function', function: { name: req.toolName, arguments: args } },
-				],
-			};
+			message = toolCallMessage(`call_local_${req.index}_${index}`, req.toolName, args);
 			// A named tool_choice ends with "stop" on the real API; "required"/"auto" with "tool_calls".
 			finishReason = forcedByName ? 'stop' : 'tool_calls';
 			if (wantLogprobs) logprobs = { content: null, refusal: null };
