@@ -5,85 +5,18 @@
  * `hash = sha256(prevHash + canonical(record without hash))`. Changing, removing, adding or moving a
  * record breaks the chain at that point, and `ChainVerifier` names the first place where it breaks.
  *
- * The canonical form is a stored format: records written today must verify in every later version, so it
- * lives here, frozen, rather than in a general helper that may change.
+ * The canonical form (shared/hash.ts) is a stored format: records written today must verify in every later
+ * version; tests freeze it with fixed expected hashes.
  */
-import { createHash } from 'node:crypto';
-
+import { canonicalJsonWithout, sha256 } from '../hash';
 import type { AuditDraft, AuditRecord } from './record';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
-/** JSON with keys sorted (by UTF-16 code units) and no whitespace; `undefined` members are left out. */
-export function canonicalJson(value: unknown): string {
-	return canonical(value);
-}
-
-/** `omitKey` leaves out one member of the top-level object (the record's own hash) without copying it. */
-function canonical(value: unknown, omitKey?: string): string {
-	if (value === null || value === undefined) return 'null';
-	switch (typeof value) {
-		case 'string':
-			return JSON.stringify(value);
-		case 'number':
-			return Number.isFinite(value) ? JSON.stringify(value) : 'null';
-		case 'boolean':
-			return value ? 'true' : 'false';
-		case 'object':
-			break;
-		default:
-			// bigint, function, symbol: never in a record built by buildDraft; refuse rather than guess
-			throw new Error(`cannot serialise a ${typeof value} in an audit record`);
-	}
-	if (Array.isArray(value)) {
-		let out = '[';
-		for (let i = 0; i < value.length; i++) {
-			if (i > 0) out += ',';
-			out += canonical(value[i]);
-		}
-		return out + ']';
-	}
-	const obj = value as Record<string, unknown>;
-	const keys = Object.keys(obj);
-	// records read back are usually in canonical order already: sort only when they are not
-	for (let i = 1; i < keys.length; i++) {
-		if (keys[i - 1] > keys[i]) {
-			keys.sort();
-			break;
-		}
-	}
-	let out = '{';
-	let first = true;
-	for (const key of keys) {
-		const member = obj[key];
-		if (member === undefined || key === omitKey) continue;
-		if (!first) out += ',';
-		first = false;
-		out += quotedKey(key) + ':' + canonical(member);
-	}
-	return out + '}';
-}
-
-// Records share a small set of field names: quote each once (a pure cache, bounded).
-const quotedKeys = new Map<string, string>();
-function quotedKey(key: string): string {
-	let quoted = quotedKeys.get(key);
-	if (quoted === undefined) {
-		quoted = JSON.stringify(key);
-		if (quotedKeys.size > 10_000) quotedKeys.clear();
-		quotedKeys.set(key, quoted);
-	}
-	return quoted;
-}
-
-export function sha256Hex(text: string): string {
-	return createHash('sha256').update(text).digest('hex');
-}
-
 /** The hash a record should carry: over its previous hash and everything in it except `hash`. */
 export function computeHash(record: Record<string, unknown>): string {
 	const prevHash = typeof record.prevHash === 'string' ? record.prevHash : '';
-	return sha256Hex(prevHash + canonical(record, 'hash'));
+	return sha256(prevHash + canonicalJsonWithout(record, 'hash'));
 }
 
 /** Where a stream's chain currently ends; a new stream starts at the genesis head. */

@@ -29,7 +29,7 @@ import {
 } from '../contract';
 import { addUsage, emptyUsage } from '../cost';
 import { redact } from '../redact';
-import { canonicalJson, sha256Hex } from './chain';
+import { canonicalJson, sha256 } from '../hash';
 
 export const AUDIT_RECORD_VERSION = 2;
 /** Every version the report and the schema read. */
@@ -322,7 +322,7 @@ export function buildDraft(json: Json, ctx: DraftContext): AuditDraft {
 		nodeName: ctx.nodeName,
 		itemIndex: ctx.itemIndex,
 		at: (ctx.now ?? new Date()).toISOString(),
-		inputHash: sha256Hex(canonicalJson(input)),
+		inputHash: sha256(canonicalJson(input)),
 		...(ctx.includeInput ? { input: redactInput(input) as Json } : {}),
 		aiKey: latest?.key ?? null,
 		step: ai?.step ?? null,

@@ -3,12 +3,12 @@ import { createHash } from 'node:crypto';
 import {
 	GENESIS_HASH,
 	GENESIS_HEAD,
-	canonicalJson,
 	computeHash,
 	sealRecords,
 	verifyChain,
 } from '../../shared/audit/chain';
 import { auditRecordSchema, buildDraft, type AuditRecord } from '../../shared/audit/record';
+import { canonicalJson } from '../../shared/hash';
 import { aiItem, drafts, gate, review } from './audit-helpers';
 
 function chain(n: number): AuditRecord[] {
