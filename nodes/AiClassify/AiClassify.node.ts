@@ -9,10 +9,9 @@ import {
 
 import { runAiStep } from '../../shared/aiStep';
 import type { ConfidenceSetting } from '../../shared/confidence';
-import { choiceAnswerSchema, choicesAnswerSchema } from '../../shared/schema/answerSchema';
 import { aiCredentials, aiOptionsProperty, providerProperties, resultKeyProperty } from '../../shared/node/aiProperties';
 import { classifyItem, type ClassifySettings } from './classifyItem';
-import type { Category } from './prompt';
+import { type Category, reviewerAnswerSchema } from './prompt';
 
 /** One output per category plus "Needs Review", or a single output. Runs in the editor: self-contained. */
 const configuredOutputs = (parameters: { categories?: { category?: Array<{ name?: string }> }; routing?: string }) => {
@@ -188,7 +187,7 @@ export class AiClassify implements INodeType {
 			answerSchema: (itemIndex) => {
 				const read = <T>(name: string, fallback?: T) => this.getNodeParameter(name, itemIndex, fallback) as T;
 				const names = readCategories(this, itemIndex, read).map((c) => c.name);
-				return read('multiLabel', false) ? choicesAnswerSchema(names) : choiceAnswerSchema(names);
+				return reviewerAnswerSchema(names, read('multiLabel', false));
 			},
 		});
 	}

@@ -6,11 +6,10 @@
 import type { ItemContext, ItemOutcome } from '../../shared/aiStep';
 import { agreement, type ConfidenceSetting, labelShares, resolveMethod, valueProbability } from '../../shared/confidence';
 import type { ConfidenceMethod } from '../../shared/contract';
-import { choiceAnswerSchema, choicesAnswerSchema } from '../../shared/schema/answerSchema';
 import type { JsonSchema } from '../../shared/schema/jsonSchemaToZod';
 import { checkQuotes } from '../../shared/evidence';
 import { askStructured, type Answer, InvalidAnswerError } from '../../shared/structured';
-import { answerSchema, buildInstructions, type Category, type ClassifyAnswer } from './prompt';
+import { answerSchema, buildInstructions, type Category, type ClassifyAnswer, reviewerAnswerSchema } from './prompt';
 
 export interface ClassifySettings {
 	text: unknown;
@@ -40,7 +39,7 @@ export async function classifyItem(item: ItemContext, settings: ClassifySettings
 			instructions: buildInstructions(settings.categories, settings.multiLabel, settings.instructions, askConfidence),
 			schema: answerSchema(names, settings.multiLabel, askConfidence),
 			// the shape of `answer` (a category, or several), published for corrections downstream
-			answerSchema: settings.multiLabel ? choicesAnswerSchema(names) : choiceAnswerSchema(names),
+			answerSchema: reviewerAnswerSchema(names, settings.multiLabel),
 		};
 		settings.memo.set(memoKey, prompt);
 	}

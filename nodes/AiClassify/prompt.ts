@@ -4,6 +4,9 @@
  */
 import { z } from 'zod/v4';
 
+import { choiceAnswerSchema, choicesAnswerSchema } from '../../shared/schema/answerSchema';
+import type { JsonSchema } from '../../shared/schema/jsonSchemaToZod';
+
 export interface Category {
 	name: string;
 	description: string;
@@ -33,6 +36,11 @@ export function answerSchema(names: [string, ...string[]], multiLabel: boolean, 
 		evidence: z.array(z.string()),
 		...(askConfidence ? { confidence: z.number().min(0).max(1) } : {}),
 	});
+}
+
+/** The shape a person's corrected answer must have: a category, or several (published as `answerSchema`). */
+export function reviewerAnswerSchema(names: string[], multiLabel: boolean): JsonSchema {
+	return multiLabel ? choicesAnswerSchema(names) : choiceAnswerSchema(names);
 }
 
 /** Every shape `answerSchema` can produce, for typing the code that reads answers. */

@@ -10,7 +10,7 @@ import {
 import { type ItemContext, type ItemOutcome, runAiStep } from '../../shared/aiStep';
 import { aiCredentials, aiOptionsProperty, providerProperties, resultKeyProperty } from '../../shared/node/aiProperties';
 import { type DecideConfidence, decideItem, type DecideSettings, reviewerAnswerSchema } from './decideItem';
-import { type Action, ConfigProblem, evaluateRules, parseActions, parseRules } from './rules';
+import { type Action, ConfigProblem, evaluateRules, parseActions, parseRules, type Rule } from './rules';
 
 /** One output per action plus "Escalate", last. Runs in the editor: self-contained. */
 const configuredOutputs = (parameters: { actions?: { action?: Array<{ name?: string }> } }) => [
@@ -215,8 +215,7 @@ export class AiDecide implements INodeType {
 			process: async (item) => await decideOne(this, item, outputActions, answerSchemas),
 			answerSchema: (itemIndex) => {
 				const names = readActions(this, itemIndex).map((a) => a.name);
-				const rules = parseRules((this.getNodeParameter('rules.rule', itemIndex, []) as Array<Record<string, unknown>>) ?? [], names);
-				return reviewerAnswerSchema(names, evaluateRules(names, rules).forbidden, answerSchemas);
+				return reviewerAnswerSchema(names, evaluateRules(names, readRules(this, itemIndex, names)).forbidden, answerSchemas);
 			},
 		});
 	}
@@ -243,10 +242,7 @@ async function decideOne(
 			policy: String(ctx.getNodeParameter('policy', itemIndex, '') ?? ''),
 			actions,
 			// read per item: each rule's condition is an expression evaluated against this item
-			rules: parseRules(
-				(ctx.getNodeParameter('rules.rule', itemIndex, []) as Array<Record<string, unknown>>) ?? [],
-				actions.map((a) => a.name),
-			),
+			rules: readRules(ctx, itemIndex, actions.map((a) => a.name)),
 			confidence: ctx.getNodeParameter('confidenceMethod', itemIndex, 'model-estimate') as DecideConfidence,
 			samples: Number(ctx.getNodeParameter('samples', itemIndex, 5)),
 			threshold: Number(ctx.getNodeParameter('threshold', itemIndex, 0.7)),
@@ -259,6 +255,11 @@ async function decideOne(
 			description: `Check the "${error.field}" parameter (item ${itemIndex}).`,
 		});
 	}
+}
+
+/** The hard rules for one item: each condition is an expression evaluated against the item. */
+function readRules(ctx: IExecuteFunctions, itemIndex: number, actionNames: string[]): Rule[] {
+	return parseRules((ctx.getNodeParameter('rules.rule', itemIndex, []) as Array<Record<string, unknown>>) ?? [], actionNames);
 }
 
 function readActions(ctx: IExecuteFunctions, itemIndex: number): Action[] {
