@@ -16,16 +16,11 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'pg';
 
-import {
-	FileSink,
-	PgSink,
-	buildDraft,
-	poolConfig,
-	verifyStream,
-	type AuditDraft,
-	type AuditSink,
-	type PgConnection,
-} from '../shared/audit';
+import { verifyStream } from '../nodes/AuditLog/chain';
+import { buildDraft, type AuditDraft } from '../nodes/AuditLog/record';
+import { FileSink } from '../nodes/AuditLog/sinks/fileSink';
+import { PgSink, poolConfig, type PgConnection } from '../nodes/AuditLog/sinks/pgSink';
+import { type AuditSink } from '../nodes/AuditLog/sinks/sink';
 import { withAiResult } from '../shared/contract';
 
 const connection: PgConnection = {

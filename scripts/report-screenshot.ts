@@ -7,10 +7,10 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-import { buildReport } from '../shared/audit/report';
-import { renderReportHtml } from '../shared/audit/reportHtml';
-import { GENESIS_HEAD, sealRecords } from '../shared/audit/chain';
-import { buildDraft } from '../shared/audit/record';
+import { buildReport } from '../nodes/AuditLog/report/report';
+import { renderReportHtml } from '../nodes/AuditLog/report/reportHtml';
+import { GENESIS_HEAD, sealRecords } from '../nodes/AuditLog/chain';
+import { buildDraft } from '../nodes/AuditLog/record';
 import { aiItem, gate, review } from '../test/unit/audit-helpers';
 
 const labels = ['billing', 'outage', 'access', 'feature', 'other'];

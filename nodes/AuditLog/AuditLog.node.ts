@@ -9,7 +9,7 @@ import {
 	type INodeTypeDescription,
 } from 'n8n-workflow';
 
-import { testPgConnection, type PgConnection } from '../../shared/audit/pgSink';
+import { testPgConnection, type PgConnection } from './sinks/pgSink';
 import * as append from './actions/append';
 import * as report from './actions/report';
 import { router } from './actions/router';

@@ -8,9 +8,9 @@ import {
 	type IWebhookFunctions,
 	type IWebhookResponseData,
 } from 'n8n-workflow';
-import { OUTPUT_NAMES } from '../../shared/review/outputs';
-import { pauseForReview } from '../../shared/review/pause';
-import { handleReviewRequest } from '../../shared/review/webhook';
+import { OUTPUT_NAMES } from './outputs';
+import { pauseForReview } from './pause';
+import { handleReviewRequest } from './webhook';
 
 /**
  * Pauses the execution until a person approves, rejects or edits each item on a hosted review

@@ -6,8 +6,8 @@ import {
 	computeHash,
 	sealRecords,
 	verifyChain,
-} from '../../shared/audit/chain';
-import { auditRecordSchema, buildDraft, type AuditRecord } from '../../shared/audit/record';
+} from '../../nodes/AuditLog/chain';
+import { auditRecordSchema, buildDraft, type AuditRecord } from '../../nodes/AuditLog/record';
 import { canonicalJson } from '../../shared/hash';
 import { aiItem, drafts, gate, review } from './audit-helpers';
 

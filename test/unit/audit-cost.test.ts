@@ -8,11 +8,11 @@ import { promises as fs, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { verifyStream } from '../../shared/audit';
-import { GENESIS_HEAD, headOf, sealRecords, verifyChain } from '../../shared/audit/chain';
-import { FileSink } from '../../shared/audit/fileSink';
-import { AUDIT_RECORD_VERSION, auditRecordSchema, buildDraft, type AuditRecord } from '../../shared/audit/record';
-import { buildReport } from '../../shared/audit/report';
+import { verifyStream } from '../../nodes/AuditLog/chain';
+import { GENESIS_HEAD, headOf, sealRecords, verifyChain } from '../../nodes/AuditLog/chain';
+import { FileSink } from '../../nodes/AuditLog/sinks/fileSink';
+import { AUDIT_RECORD_VERSION, auditRecordSchema, buildDraft, type AuditRecord } from '../../nodes/AuditLog/record';
+import { buildReport } from '../../nodes/AuditLog/report/report';
 import { withAiResult } from '../../shared/contract';
 import { aiItem, aiResult, review } from './audit-helpers';
 

@@ -9,9 +9,9 @@ import { dirname, join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import * as ts from 'typescript';
 
-import { verifyStream } from '../../shared/audit';
-import { FileSink, auditFilePath, defaultAuditFolder } from '../../shared/audit/fileSink';
-import type { AuditRecord } from '../../shared/audit/record';
+import { verifyStream } from '../../nodes/AuditLog/chain';
+import { FileSink, auditFilePath, defaultAuditFolder } from '../../nodes/AuditLog/sinks/fileSink';
+import type { AuditRecord } from '../../nodes/AuditLog/record';
 import { drafts } from './audit-helpers';
 
 const run = promisify(execFile);
@@ -20,10 +20,12 @@ const root = join(__dirname, '..', '..');
 /** Transpiles the audit core to CommonJS under .cache/ so plain `node` child processes can load it. */
 async function buildForChildren(): Promise<string> {
 	const out = await fs.mkdtemp(join(root, '.cache', 'audit-test-'));
-	// all of shared/: the audit core's imports change, a hand-kept list of them does not
-	const sources = ((await fs.readdir(join(root, 'shared'), { recursive: true })) as string[])
-		.map((f) => join('shared', f))
-		.filter((f) => f.endsWith('.ts'));
+	// all of shared/ and the Audit Log's folder: the audit core's imports change, a hand-kept list of them does not
+	const sources: string[] = [];
+	for (const folder of ['shared', join('nodes', 'AuditLog')]) {
+		const files = (await fs.readdir(join(root, folder), { recursive: true })) as string[];
+		sources.push(...files.map((f) => join(folder, f)).filter((f) => f.endsWith('.ts')));
+	}
 	for (const file of sources) {
 		const code = await fs.readFile(join(root, file), 'utf8');
 		const { outputText } = ts.transpileModule(code, {
@@ -35,8 +37,8 @@ async function buildForChildren(): Promise<string> {
 	}
 	await fs.writeFile(
 		join(out, 'writer.js'),
-		`const { FileSink } = require('./shared/audit/fileSink');
-const { buildDraft } = require('./shared/audit/record');
+		`const { FileSink } = require('./nodes/AuditLog/sinks/fileSink');
+const { buildDraft } = require('./nodes/AuditLog/record');
 const [path, tag, perWriter, writers] = process.argv.slice(2);
 async function writer(w) {
 	const sink = new FileSink(path);

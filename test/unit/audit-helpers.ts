@@ -1,7 +1,7 @@
 /** Items and records for the audit tests. */
 import type { AiResult } from '../../shared/contract';
 import { withAiResult } from '../../shared/contract';
-import { buildDraft, type AuditDraft } from '../../shared/audit/record';
+import { buildDraft, type AuditDraft } from '../../nodes/AuditLog/record';
 
 export interface AiSpec {
 	step?: AiResult['step'];

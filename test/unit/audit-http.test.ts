@@ -5,8 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { verifyChain } from '../../shared/audit/chain';
-import { HttpSink, httpStatePath, type SendBatch } from '../../shared/audit/httpSink';
+import { verifyChain } from '../../nodes/AuditLog/chain';
+import { HttpSink, httpStatePath, type SendBatch } from '../../nodes/AuditLog/sinks/httpSink';
 import { drafts } from './audit-helpers';
 
 describe('HTTP sink', () => {

@@ -6,10 +6,11 @@
 import { randomBytes } from 'node:crypto';
 import { Pool } from 'pg';
 
-import { sealRecords, verifyChain } from '../../shared/audit/chain';
-import { verifyStream, reportStream } from '../../shared/audit';
-import { PgSink, poolConfig, quoteTableName, testPgConnection, type PgConnection } from '../../shared/audit/pgSink';
-import type { AuditRecord } from '../../shared/audit/record';
+import { sealRecords, verifyChain } from '../../nodes/AuditLog/chain';
+import { verifyStream } from '../../nodes/AuditLog/chain';
+import { reportStream } from '../../nodes/AuditLog/report/report';
+import { PgSink, poolConfig, quoteTableName, testPgConnection, type PgConnection } from '../../nodes/AuditLog/sinks/pgSink';
+import type { AuditRecord } from '../../nodes/AuditLog/record';
 import { batchSizes, drafts } from './audit-helpers';
 
 const connection: PgConnection = {

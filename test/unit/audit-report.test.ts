@@ -20,10 +20,10 @@
  *
  * Every AI record made 1 request. The report window is 2025-03-01 .. 2025-03-04 (records 1-12).
  */
-import { GENESIS_HEAD, sealRecords } from '../../shared/audit/chain';
-import { buildDraft, type AuditDraft } from '../../shared/audit/record';
-import { buildReport, confidenceBin } from '../../shared/audit/report';
-import { escapeHtml, renderReportHtml } from '../../shared/audit/reportHtml';
+import { GENESIS_HEAD, sealRecords } from '../../nodes/AuditLog/chain';
+import { buildDraft, type AuditDraft } from '../../nodes/AuditLog/record';
+import { buildReport, confidenceBin } from '../../nodes/AuditLog/report/report';
+import { escapeHtml, renderReportHtml } from '../../nodes/AuditLog/report/reportHtml';
 import { aiItem, gate, review, type AiSpec } from './audit-helpers';
 
 type Band = 'auto' | 'review' | 'reject';

@@ -3,16 +3,16 @@
  * the submission logic (form and JSON), and the page's editors. The real-n8n proof is test/e2e/review-edits.test.ts.
  */
 import { choiceAnswerSchema, choicesAnswerSchema } from '../../shared/schema/answerSchema';
-import { answerChecker } from '../../shared/review/answerCheck';
-import { answerEditor } from '../../shared/review/answerEditor';
+import { answerChecker } from '../../nodes/HumanCheckpoint/answerCheck';
+import { answerEditor } from '../../nodes/HumanCheckpoint/page/answerEditor';
 import {
 	parseFormSubmission,
 	parseJsonSubmission,
 	resolveSubmission,
 	ReviewInputError,
 	type ReviewableItem,
-} from '../../shared/review/decisions';
-import { renderReviewPage, toReviewItem } from '../../shared/review/page';
+} from '../../nodes/HumanCheckpoint/decisions';
+import { renderReviewPage, toReviewItem } from '../../nodes/HumanCheckpoint/page/page';
 import { aiResult } from './checkpoint-fixtures';
 import { withAiResult } from '../../shared/contract';
 

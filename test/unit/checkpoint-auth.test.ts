@@ -1,4 +1,4 @@
-import { checkBasicAuth, checkHeaderSecret, isReviewerAllowed, parseAllowList, parseBasicAuthHeader, safeEqual } from '../../shared/review/auth';
+import { checkBasicAuth, checkHeaderSecret, isReviewerAllowed, parseAllowList, parseBasicAuthHeader, safeEqual } from '../../nodes/HumanCheckpoint/auth';
 
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 

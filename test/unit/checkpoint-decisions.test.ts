@@ -4,7 +4,7 @@ import {
 	resolveSubmission,
 	ReviewInputError,
 	type ReviewableItem,
-} from '../../shared/review/decisions';
+} from '../../nodes/HumanCheckpoint/decisions';
 
 const items: ReviewableItem[] = [
 	{ index: 0, key: 'classify', answer: 'billing' },

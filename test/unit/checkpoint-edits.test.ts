@@ -1,4 +1,4 @@
-import { applyFieldEdits, diffValues, jsonEqual, mergeAnswer } from '../../shared/review/edits';
+import { applyFieldEdits, diffValues, jsonEqual, mergeAnswer } from '../../nodes/HumanCheckpoint/edits';
 
 describe('edit diff and merge', () => {
 	it('compares JSON values regardless of key order', () => {

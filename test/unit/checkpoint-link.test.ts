@@ -1,4 +1,4 @@
-import { appendLinkParams, buildLinkParams, checkLinkMatches, fingerprintItems, readLinkParams, stableStringify } from '../../shared/review/link';
+import { appendLinkParams, buildLinkParams, checkLinkMatches, fingerprintItems, readLinkParams, stableStringify } from '../../nodes/HumanCheckpoint/link';
 
 describe('review link parameters', () => {
 	const items = [{ a: 1, b: { c: [1, 2] } }, { text: 'x', when: new Date('2026-01-01T00:00:00Z') }];

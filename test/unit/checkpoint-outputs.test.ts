@@ -1,7 +1,7 @@
 import { reviewSchema } from '../../shared/contract';
-import { resolveSubmission } from '../../shared/review/decisions';
-import { buildOutputs, OUTPUT_NAMES } from '../../shared/review/outputs';
-import { toReviewItem } from '../../shared/review/page';
+import { resolveSubmission } from '../../nodes/HumanCheckpoint/decisions';
+import { buildOutputs, OUTPUT_NAMES } from '../../nodes/HumanCheckpoint/outputs';
+import { toReviewItem } from '../../nodes/HumanCheckpoint/page/page';
 import { classifiedItem, extractedItem } from './checkpoint-fixtures';
 
 describe('building the outputs from the decisions', () => {

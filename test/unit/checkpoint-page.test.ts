@@ -1,4 +1,4 @@
-import { escapeHtml, renderMessagePage, renderReviewPage, toReviewItem, REVIEW_PAGE_CSP } from '../../shared/review/page';
+import { escapeHtml, renderMessagePage, renderReviewPage, toReviewItem, REVIEW_PAGE_CSP } from '../../nodes/HumanCheckpoint/page/page';
 import { withAiResult } from '../../shared/contract';
 import { aiResult, classifiedItem, extractedItem } from './checkpoint-fixtures';
 

@@ -6,8 +6,8 @@
 import type { IExecuteFunctions, INodeParameters } from 'n8n-workflow';
 
 import { HumanCheckpoint } from '../../nodes/HumanCheckpoint/HumanCheckpoint.node';
-import { buildLinkParams, readLinkParams } from '../../shared/review/link';
-import { buildReviewUrl, readTimeLimit } from '../../shared/review/pause';
+import { buildLinkParams, readLinkParams } from '../../nodes/HumanCheckpoint/link';
+import { buildReviewUrl, readTimeLimit } from '../../nodes/HumanCheckpoint/pause';
 import { probeNode, runNode } from './helpers/engine';
 
 const properties = new HumanCheckpoint().description.properties;

@@ -2,12 +2,12 @@
  * Human Checkpoint as an AI Agent's tool gate: how it knows, what the page and the notification show,
  * the one output the agent reads, the timeout guard, and the audit record of a gate decision.
  */
-import { buildDraft } from '../../shared/audit/record';
+import { buildDraft } from '../../nodes/AuditLog/record';
 import { reviewSchema } from '../../shared/contract';
-import { parseFormSubmission, resolveSubmission, ReviewInputError } from '../../shared/review/decisions';
-import { buildNotification } from '../../shared/review/notify';
-import { buildOutputs } from '../../shared/review/outputs';
-import { renderReviewPage } from '../../shared/review/page';
+import { parseFormSubmission, resolveSubmission, ReviewInputError } from '../../nodes/HumanCheckpoint/decisions';
+import { buildNotification } from '../../nodes/HumanCheckpoint/notify';
+import { buildOutputs } from '../../nodes/HumanCheckpoint/outputs';
+import { renderReviewPage } from '../../nodes/HumanCheckpoint/page/page';
 import {
 	isToolGate,
 	neutraliseTimeoutInput,
@@ -15,7 +15,7 @@ import {
 	readToolCall,
 	toGateOutput,
 	toGateReviewItem,
-} from '../../shared/review/toolGate';
+} from '../../nodes/HumanCheckpoint/toolGate';
 
 /** A gate item as n8n's engine builds it: the agent's input merged with the tool call. */
 function gateItem(orderId: string, extra: Record<string, unknown> = {}): Record<string, unknown> {

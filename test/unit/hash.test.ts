@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { computeHash, verifyChain } from '../../shared/audit/chain';
+import { computeHash, verifyChain } from '../../nodes/AuditLog/chain';
 import { canonicalJson, canonicalJsonWithout, promptHash, sha256 } from '../../shared/hash';
 
 const value = { b: 1, a: { d: [1, { z: true, y: null }], c: 'x', e: 'é\u2028"' }, n: -0.5, u: undefined, list: [undefined, 'ü'] };

@@ -1,7 +1,8 @@
 /** Append: one record per item, chained onto the stream; the items pass on with an `audit` stamp. */
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
-import { buildDraft, stampOf, type AuditDraft, type AuditSink } from '../../../shared/audit';
+import { buildDraft, stampOf, type AuditDraft } from '../record';
+import { type AuditSink } from '../sinks/sink';
 import { failedItem } from '../../../shared/failedItem';
 import {
 	openSink,

@@ -13,16 +13,10 @@ import {
 	type INodeProperties,
 } from 'n8n-workflow';
 
-import {
-	AuditSinkError,
-	DEFAULT_TABLE,
-	FileSink,
-	HttpSink,
-	PgSink,
-	checkStreamName,
-	type AuditSink,
-	type PgConnection,
-} from '../../../shared/audit';
+import { FileSink } from '../sinks/fileSink';
+import { HttpSink } from '../sinks/httpSink';
+import { DEFAULT_TABLE, PgSink, type PgConnection } from '../sinks/pgSink';
+import { AuditSinkError, checkStreamName, type AuditSink } from '../sinks/sink';
 
 export const OPERATIONS = ['append', 'verify', 'report'] as const;
 export type Operation = (typeof OPERATIONS)[number];

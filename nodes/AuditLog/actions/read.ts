@@ -9,7 +9,7 @@ import {
 	type INodeProperties,
 } from 'n8n-workflow';
 
-import type { AuditSink } from '../../../shared/audit';
+import type { AuditSink } from '../sinks/sink';
 import {
 	allPaired,
 	openSink,

@@ -7,7 +7,9 @@ import {
 	type INodeProperties,
 } from 'n8n-workflow';
 
-import { ReportBuilder, lastDaysWindow, renderReportHtml, reportStream, type TimeWindow } from '../../../shared/audit';
+import { ReportBuilder, lastDaysWindow, reportStream } from '../report/report';
+import { renderReportHtml } from '../report/reportHtml';
+import { type TimeWindow } from '../sinks/sink';
 import { allPaired, showOnlyFor } from './common';
 import { readProperties, recordsFromInput, single, withReadSink } from './read';
 

@@ -1,7 +1,7 @@
 /** Verify: recompute a stream's hash chain and name the first record that was edited, deleted, inserted or moved. */
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
-import { ChainVerifier, verifyStream } from '../../../shared/audit';
+import { ChainVerifier, verifyStream } from '../chain';
 import { allPaired, showOnlyFor } from './common';
 import { readProperties, recordsFromInput, single, withReadSink } from './read';
 

@@ -6,9 +6,9 @@
  * item and the field (answered with 400; the execution stays paused so the reviewer can retry).
  */
 import { z } from 'zod';
-import type { JsonSchema } from '../schema/jsonSchemaToZod';
+import type { JsonSchema } from '../../shared/schema/jsonSchemaToZod';
 import { answerChecker } from './answerCheck';
-import { answerEditor, readAnswerEditor } from './answerEditor';
+import { answerEditor, readAnswerEditor } from './page/answerEditor';
 import { applyFieldEdits, isPlainObject, jsonEqual } from './edits';
 
 export class ReviewInputError extends Error {

@@ -26,10 +26,10 @@ import {
 	type AiResult,
 	type AuditStamp,
 	type Usage,
-} from '../contract';
-import { addUsage, emptyUsage } from '../cost';
-import { redact } from '../redact';
-import { canonicalJson, sha256 } from '../hash';
+} from '../../shared/contract';
+import { addUsage, emptyUsage } from '../../shared/cost';
+import { redact } from '../../shared/redact';
+import { canonicalJson, sha256 } from '../../shared/hash';
 
 export const AUDIT_RECORD_VERSION = 2;
 /** Every version the report and the schema read. */

@@ -5,7 +5,7 @@
  */
 import type { z } from 'zod/v4';
 
-import { type JsonSchema, jsonSchemaToZod } from '../schema/jsonSchemaToZod';
+import { type JsonSchema, jsonSchemaToZod } from '../../shared/schema/jsonSchemaToZod';
 import { diffValues, isPlainObject } from './edits';
 
 type Checker = { ok: true; schema: z.ZodType } | { ok: false; problem: string };

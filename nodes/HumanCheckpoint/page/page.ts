@@ -2,12 +2,12 @@
  * The hosted review page. Plain HTML, no script (the CSP forbids it), every piece of item text
  * escaped. The form has no `action`, so it posts back to the exact signed URL it was loaded from.
  */
-import { latestAiResult } from '../contract';
+import { latestAiResult } from '../../../shared/contract';
 import { answerEditor, renderAnswerEditor } from './answerEditor';
-import { answerAsText, type ReviewableItem } from './decisions';
-import { isPlainObject } from './edits';
-import { escapeHtml } from '../html';
-import { renderToolCallRows, type ToolCall } from './toolGate';
+import { answerAsText, type ReviewableItem } from '../decisions';
+import { isPlainObject } from '../edits';
+import { escapeHtml } from '../../../shared/html';
+import { renderToolCallRows, type ToolCall } from '../toolGate';
 
 export { escapeHtml };
 
@@ -25,7 +25,7 @@ export interface ReviewItemView extends ReviewableItem {
 	reviewReason?: string;
 	/** the item's other fields, shown folded */
 	fields: Record<string, unknown>;
-	/** set when the node gates an AI Agent's tool call (shared/review/toolGate.ts) */
+	/** set when the node gates an AI Agent's tool call (toolGate.ts) */
 	toolCall?: ToolCall;
 }
 

@@ -7,9 +7,9 @@
  * Form fields, for item i: `answer_i` (one choice, or every ticked checkbox) with the marker `answer_i_list`
  * for checkboxes (none ticked sends nothing); `answer_i_k` for the k-th property of a record.
  */
-import { escapeHtml } from '../html';
-import { type JsonSchema, resolveRef } from '../schema/jsonSchemaToZod';
-import { isPlainObject, jsonEqual } from './edits';
+import { escapeHtml } from '../../../shared/html';
+import { type JsonSchema, resolveRef } from '../../../shared/schema/jsonSchemaToZod';
+import { isPlainObject, jsonEqual } from '../edits';
 
 /** How one field of a record is edited. */
 export type FieldEditorKind = 'choice' | 'boolean' | 'number' | 'text' | 'json';

@@ -13,8 +13,8 @@
  *   one decision), each decision once: an item logged twice (before and after a person, or by two Audit
  *   Log nodes) does not count its earlier model calls twice.
  */
-import { auditRecordSchema, type AuditRecord, type StepCost } from './record';
-import { inWindow, type TimeWindow } from './sink';
+import { auditRecordSchema, type AuditRecord, type StepCost } from '../record';
+import { inWindow, type AuditSink, type TimeWindow } from '../sinks/sink';
 
 export interface ReviewCounts {
 	approved: number;
@@ -315,4 +315,18 @@ export function buildReport(stream: string, records: Iterable<unknown>, window?:
 /** The window for "the last N days" up to `now`. */
 export function lastDaysWindow(days: number, now: Date = new Date()): TimeWindow {
 	return { from: new Date(now.getTime() - days * 86_400_000).toISOString(), to: now.toISOString() };
+}
+
+/** The report of a stream over a window, read page by page. */
+export async function reportStream(
+	sink: AuditSink,
+	stream: string,
+	window: TimeWindow = {},
+	now?: Date,
+): Promise<AuditReport> {
+	const builder = new ReportBuilder(stream, window);
+	for await (const page of sink.read(stream, window)) {
+		for (const record of page) builder.push(record);
+	}
+	return builder.result(now);
 }

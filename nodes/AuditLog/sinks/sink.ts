@@ -2,7 +2,7 @@
  * Where audit records go. Every sink numbers and chains a batch under its own lock, so that several
  * executions (and several n8n processes) appending to one stream at once keep it gap-free and valid.
  */
-import type { AuditDraft, AuditRecord } from './record';
+import type { AuditDraft, AuditRecord } from '../record';
 
 export interface TimeWindow {
 	/** inclusive, ISO 8601 */

@@ -9,8 +9,8 @@
  */
 import { Pool, type PoolClient, type PoolConfig } from 'pg';
 
-import { GENESIS_HEAD, sealRecords, type ChainHead } from './chain';
-import type { AuditDraft, AuditRecord } from './record';
+import { GENESIS_HEAD, sealRecords, type ChainHead } from '../chain';
+import type { AuditDraft, AuditRecord } from '../record';
 import { AuditSinkError, checkStreamName, type AuditSink, type TimeWindow } from './sink';
 
 export const DEFAULT_TABLE = 'governed_ai_audit';

@@ -3,7 +3,7 @@
  * once, with its input fields (and binary data) kept, `review` added, `approved` set (n8n's AI
  * Agent "Human review" tool reads that boolean) and `pairedItem` pointing at its input.
  */
-import type { ReviewResult } from '../contract';
+import type { ReviewResult } from '../../shared/contract';
 import type { ResolvedReview } from './decisions';
 import { diffValues, mergeAnswer } from './edits';
 

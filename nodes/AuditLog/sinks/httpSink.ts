@@ -13,10 +13,10 @@
 import { promises as fs } from 'node:fs';
 import { dirname, join } from 'node:path';
 
-import { GENESIS_HEAD, headOf, sealRecords, type ChainHead } from './chain';
+import { GENESIS_HEAD, headOf, sealRecords, type ChainHead } from '../chain';
 import { defaultAuditFolder } from './fileSink';
 import { withFileLock, type LockOptions } from './fileLock';
-import type { AuditDraft, AuditRecord } from './record';
+import type { AuditDraft, AuditRecord } from '../record';
 import { AuditSinkError, checkStreamName, type AuditSink } from './sink';
 
 /** Sends one batch; throws when the endpoint does not accept it. */

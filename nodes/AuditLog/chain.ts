@@ -8,8 +8,9 @@
  * The canonical form (shared/hash.ts) is a stored format: records written today must verify in every later
  * version; tests freeze it with fixed expected hashes.
  */
-import { canonicalJsonWithout, sha256 } from '../hash';
+import { canonicalJsonWithout, sha256 } from '../../shared/hash';
 import type { AuditDraft, AuditRecord } from './record';
+import type { AuditSink } from './sinks/sink';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -274,4 +275,11 @@ function readString(raw: unknown, key: string): string | null {
 	if (typeof raw !== 'object' || raw === null) return null;
 	const value = (raw as Record<string, unknown>)[key];
 	return typeof value === 'string' ? value : null;
+}
+
+/** Verifies a stream page by page, as stored. */
+export async function verifyStream(sink: AuditSink, stream: string): Promise<VerifyResult> {
+	const verifier = new ChainVerifier();
+	for await (const page of sink.read(stream)) verifier.pushAll(page);
+	return verifier.result();
 }

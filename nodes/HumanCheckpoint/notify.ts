@@ -4,7 +4,7 @@
  * receives all of it and can send the link with n8n's own Email or Slack node.
  * The payload carries the review link and a short summary per item, never credentials.
  */
-import type { ReviewItemView } from './page';
+import type { ReviewItemView } from './page/page';
 import { toolNameOf } from './toolGate';
 
 export interface NotificationItem {

@@ -4,7 +4,7 @@
  * Every text that comes from records (labels, node names, errors, models) is escaped.
  */
 import type { AuditReport, ReviewCounts, UsageTotals } from './report';
-import { escapeHtml } from '../html';
+import { escapeHtml } from '../../../shared/html';
 
 export { escapeHtml };
 

@@ -22,10 +22,10 @@
  * the reviewer's feedback.
  */
 import { NodeConnectionTypes, type INode } from 'n8n-workflow';
-import { escapeHtml } from '../html';
+import { escapeHtml } from '../../shared/html';
 import { isPlainObject } from './edits';
 import type { OutputItem } from './outputs';
-import type { ReviewItemView } from './page';
+import type { ReviewItemView } from './page/page';
 
 /** n8n names the generated gate node type `<node type>HitlTool`. */
 export const HITL_TOOL_SUFFIX = 'HitlTool';

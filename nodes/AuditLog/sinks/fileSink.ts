@@ -9,9 +9,9 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 
-import { GENESIS_HEAD, sealRecords, type ChainHead } from './chain';
+import { GENESIS_HEAD, sealRecords, type ChainHead } from '../chain';
 import { withFileLock, type LockOptions } from './fileLock';
-import type { AuditDraft, AuditRecord } from './record';
+import type { AuditDraft, AuditRecord } from '../record';
 import { AuditSinkError, checkStreamName, inWindow, type AuditSink, type TimeWindow } from './sink';
 
 export function defaultAuditFolder(env: NodeJS.ProcessEnv = process.env): string {
