@@ -1,5 +1,5 @@
 /** The support triage example file itself: its wiring and its sample data (fast, no n8n). */
-import { DECIDE_OUTPUTS, SCRIPT, loadExample, sampleTickets } from './triage-helpers';
+import { DECIDE_OUTPUTS, SCRIPT, loadExample, sampleTickets } from '../e2e/triage-helpers';
 
 describe('the support triage example file', () => {
 	const workflow = loadExample('support-triage.json');
