@@ -1,9 +1,9 @@
 /**
  * The parameters n8n gives a node of each version when a workflow leaves them empty: n8n's own
  * `NodeHelpers.getNodeParameters` (what the `Workflow` runs on every node it loads), once with no parameters
- * and once for each choice of each top-level option (so defaults behind `displayOptions`, such as the model of
- * the other provider, count too). A saved workflow stores only what differs from these: changing one without
- * a new node version changes what saved workflows do.
+ * and once for each choice of each always-shown top-level option (so defaults behind `displayOptions`, such
+ * as the model of the other provider, count too), plus the default every property declares. A saved workflow
+ * stores only what differs from these: changing one without a new node version changes what saved workflows do.
  */
 import { NodeHelpers, type INodeParameters, type INodeProperties, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
 
