@@ -18,7 +18,6 @@ const EXAMPLE_SCHEMA = JSON.stringify(
 	2,
 );
 
-
 export const versionDescription: INodeTypeDescription = {
 	displayName: 'AI Extract',
 	name: 'aiExtract',
