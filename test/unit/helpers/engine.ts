@@ -191,6 +191,8 @@ export interface EngineRunOptions {
 	node: INodeType;
 	/** its parameters as a saved workflow holds them ("=…" strings are expressions) */
 	parameters?: INodeParameters;
+	/** its version as the workflow saved it (`typeVersion`); the newest the node declares by default */
+	typeVersion?: number;
 	/** the items the start node hands over (plain objects become `{ json }`) */
 	items?: Array<INodeExecutionData | IDataObject>;
 	/** decrypted credential data by credential type; the node is given every type listed */
@@ -227,7 +229,7 @@ export async function runInEngine(options: EngineRunOptions): Promise<EngineRun>
 		id: options.nodeId ?? 'node-under-test',
 		name: nodeName,
 		type,
-		typeVersion: Math.max(...versions),
+		typeVersion: options.typeVersion ?? Math.max(...versions),
 		position: [200, 0],
 		parameters: structuredClone(options.parameters ?? {}),
 		credentials: Object.fromEntries(Object.keys(credentials).map((t, i) => [t, { id: String(i + 1), name: `Test ${t}` }])),
