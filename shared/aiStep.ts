@@ -24,8 +24,8 @@ import { newDecisionId, promptHash } from './hash';
 import { parameterReader, type ParameterReader } from './node/parameters';
 import { failedItem } from './failedItem';
 import { createModelClient, type ModelClient, type ProviderName, ProviderError, scrubSecrets } from './providers';
-import { redact, type RedactionKind } from './redact';
 import type { ModelRequest } from './providers/types';
+import { redact, type RedactionKind } from './redact';
 import type { JsonSchema } from './schema/jsonSchemaToZod';
 import { type Answer, askStructured, type CallPolicy, InvalidAnswerError } from './structured';
 

@@ -1,9 +1,9 @@
 /**
- * AI Decide's run: the actions (the outputs) are read once per run and prompts are shared by the items with
- * the same policy and allowed actions; then each item goes through: hard rules first (a forced action makes no model call), then the model chooses
- * among the allowed actions only, with reason, evidence and confidence. Whatever goes wrong or stays unsure
- * ends on Escalate: a forbidden or unknown action never leaves on an action output, because the schema
- * rejects it, the model is asked again, and the choice is checked once more in code.
+ * AI Decide's run: the actions (the outputs) are read once per run, and items with the same policy and allowed
+ * actions share one prompt. Each item then goes through: hard rules first (a forced action makes no model
+ * call), then the model chooses among the allowed actions only, with reason, evidence and confidence. Whatever
+ * goes wrong or stays unsure ends on Escalate: a forbidden or unknown action never leaves on an action output,
+ * because the schema rejects it, the model is asked again, and the choice is checked once more in code.
  */
 import { type INode, NodeOperationError } from 'n8n-workflow';
 
@@ -114,7 +114,6 @@ async function decideOne(item: ItemContext, run: DecideRun): Promise<ItemOutcome
 	}
 }
 
-
 type Read = <T>(name: string, fallback?: T) => T;
 
 /** The hard rules for one item: each condition is an expression evaluated against the item. */
@@ -203,8 +202,8 @@ export async function decideItem(item: ItemContext, settings: DecideSettings, ru
 		temperature: sampling.temperature,
 		maxTokens: 1024,
 	};
-	// what an escalated item carries besides the common result: Escalate is AI Decide's review answer
-	const escalation = { answer: ESCALATE, requiresApproval: false, action: ESCALATE, rule: null, ...ruleFields, threshold: settings.threshold };
+	// what an escalated item carries besides the common result
+	const escalation = { action: ESCALATE, rule: null, ...ruleFields, threshold: settings.threshold };
 
 	const escalate = (
 		own: { confidence: number | null; confidenceMethod: ConfidenceMethod; reason: string; evidence: string[]; reviewReason: string },
@@ -219,13 +218,15 @@ export async function decideItem(item: ItemContext, settings: DecideSettings, ru
 	const answer = (await item.ask(request, schema, {
 		promptParts,
 		answerSchema: editSchema,
-		reviewFields: { ...escalation, proposedAction: null },
+		// Escalate is AI Decide's answer for review, and the reviewer's approval is not asked for
+		reviewFields: { answer: ESCALATE, requiresApproval: false, ...escalation, proposedAction: null },
 	})) as Answer<DecideAnswer>;
 	const choice = await strategy.one(
 		answer,
 		{ field: 'action', of: (sample) => sample.action, estimate: (sample) => sample.confidence },
-		// Decide offers no method that asks again
-		async () => answer,
+		async () => {
+			throw new Error('AI Decide offers no confidence method that asks again');
+		},
 	);
 	// reason and evidence from a sample that made the chosen action (with k samples, the majority's)
 	const chosen = choice.sample;
