@@ -1,8 +1,9 @@
 /**
  * AI Extract's run: the record's schema and the prompt are prepared once per run (per distinct settings when
- * they come from expressions), then each item goes through: ask for the record(s) with a verbatim quote and an estimate per field, check
- * every value against its quote and the text, list missing required fields, score confidence, and pick the
- * output. A value the text does not support is flagged and, by default, sent to Needs Review.
+ * they come from expressions). Each item then goes through: ask for the record(s) with a verbatim quote and an
+ * estimate per field, check every value against its quote and the text, list missing required fields, score
+ * confidence, and pick the output. A value the text does not support is flagged and, by default, sent to Needs
+ * Review.
  */
 import { type INode, NodeOperationError } from 'n8n-workflow';
 
