@@ -1,17 +1,21 @@
 /**
- * What the three AI nodes share per run: read the options, build one SDK client per model, run the items
+ * What the three AI nodes share per run: one run shape — the node prepares once per run (parameters, prompt
+ * and schema), then processes each item — read the options, build one SDK client per model, run the items
  * concurrently under one limit, prepare each item's text (type, emptiness, size, redaction), fill the common
- * fields of the result (provider, model, usage, cost, attempts, latency, decision id, prompt hash), and send
- * every item to exactly one output — a failed item too, to the review output when Continue On Fail is on.
+ * fields of the result (provider, model, usage, cost, attempts, latency, decision id, prompt hash), apply one
+ * policy to an answer that stayed invalid after re-asking, and send every item to exactly one output — a failed
+ * item too, to the review output when Continue On Fail is on.
  */
 import {
 	NodeApiError,
 	NodeOperationError,
 	type IDataObject,
 	type IExecuteFunctions,
+	type INode,
 	type INodeExecutionData,
 	type JsonObject,
 } from 'n8n-workflow';
+import type { z } from 'zod/v4';
 
 import { type AiResult, type AiStep, type ConfidenceMethod, type Usage, validateResultKey, withAiResult } from './contract';
 import { costUsd, emptyUsage, priceFor } from './cost';
@@ -20,9 +24,10 @@ import { newDecisionId, promptHash } from './hash';
 import { parameterReader, type ParameterReader } from './node/parameters';
 import { failedItem } from './failedItem';
 import { createModelClient, type ModelClient, type ProviderName, ProviderError, scrubSecrets } from './providers';
+import type { ModelRequest } from './providers/types';
 import { redact, type RedactionKind } from './redact';
 import type { JsonSchema } from './schema/jsonSchemaToZod';
-import { type Answer, type CallPolicy, InvalidAnswerError } from './structured';
+import { type Answer, askStructured, type CallPolicy, InvalidAnswerError } from './structured';
 
 export interface AiOptions {
 	concurrency: number;
@@ -68,9 +73,40 @@ export function readAiOptions(ctx: IExecuteFunctions, itemIndex: number, param: 
 	return { ...DEFAULT_OPTIONS, ...raw, redact: (raw.redact as RedactionKind[]) ?? [] };
 }
 
+/** What a node's `prepare` gets, once per run: the node's context and the run's parameter reader. */
+export interface AiRun {
+	ctx: IExecuteFunctions;
+	/** Reads a node parameter for an item (evaluated once per run when it holds no expression). */
+	param: ParameterReader;
+}
+
+/** What an item was asked with: the runner needs it when the answer stays invalid after re-asking. */
+export interface Asking {
+	/** what the prompt hash is made of */
+	promptParts: Record<string, unknown>;
+	/** the shape a person's answer must have, published on the item sent to review */
+	answerSchema?: JsonSchema;
+	/** the node's own fields on the item sent to review (AI Decide: the action is Escalate, the rules that matched) */
+	reviewFields?: Record<string, unknown>;
+	/** the user's name for a path in the answer, for the error when the node fails such an item */
+	fieldOf?(path: string): string;
+}
+
+/** An answer that stayed invalid after re-asking, on its way to the runner's policy. */
+class NoValidAnswer extends Error {
+	constructor(
+		readonly invalid: InvalidAnswerError,
+		readonly asking: Asking,
+	) {
+		super(invalid.message);
+	}
+}
+
 /** What a node's per-item function gets: the client, the call policy and helpers for the common work. */
 export interface ItemContext {
 	itemIndex: number;
+	/** the node, for errors that name it */
+	node: INode;
 	/** Reads a node parameter for this item (evaluated once per run when it holds no expression). */
 	param<T = unknown>(name: string, fallback?: T): T;
 	client: ModelClient;
@@ -78,6 +114,11 @@ export interface ItemContext {
 	options: AiOptions;
 	/** Checks and redacts one text parameter; errors name the item and the field. */
 	prepareText(value: unknown, field: string): string;
+	/**
+	 * Asks for an answer `schema` accepts. One that stays invalid after re-asking does not come back here: the
+	 * runner applies the node's "no valid answer" policy to it.
+	 */
+	ask<S extends z.ZodType>(request: Omit<ModelRequest, 'corrections' | 'schema'>, schema: S, asking: Asking): Promise<Answer<z.infer<S>>>;
 	/** The common part of the result, from the answer (or usage so far) and the node's own part. */
 	result(
 		own: {
@@ -102,25 +143,50 @@ export interface ItemOutcome {
 	json?: IDataObject;
 }
 
-export interface AiStepConfig {
+/** The outputs a node has in a run: fixed, or known once `prepare` has read the parameters that define them. */
+export interface StepOutputs {
+	outputCount: number;
+	/** index of the "Needs Review" / "Escalate" output, where failures and items with no valid answer go */
+	reviewOutput: number;
+}
+
+/**
+ * What the model's answer staying invalid after every re-ask means for an item:
+ * - 'review': the item goes to the review output with answer null, needsReview, reviewReason 'no valid answer',
+ *   a reason naming the problems, the usage and attempts so far, and `answerSchema`;
+ * - 'fail': the item fails with an error naming the user's fields (to the review output with Continue On Fail).
+ */
+export type NoValidAnswerPolicy = 'review' | 'fail';
+
+/** One AI node: `prepare` once per run, then `process` per item. */
+export interface AiStepConfig<P = unknown> extends Partial<StepOutputs> {
 	step: AiStep;
 	defaultKey: string;
-	/** index of the "Needs Review" / "Escalate" output, where failures go with Continue On Fail */
-	reviewOutput: number;
-	outputCount: number;
-	process(item: ItemContext, input: INodeExecutionData): Promise<ItemOutcome | ItemOutcome[]>;
+	/**
+	 * What holds for the whole run, read once: what items with the same settings share (prompt, schema) and,
+	 * when they depend on the parameters, the outputs.
+	 */
+	prepare?(run: AiRun): P & Partial<StepOutputs>;
+	process(item: ItemContext, input: INodeExecutionData, prepared: P): Promise<ItemOutcome | ItemOutcome[]>;
+	/** 'fail' unless the node says otherwise */
+	noValidAnswer?: NoValidAnswerPolicy;
 	/**
 	 * The shape a person's answer must have (published as `answerSchema`), for an item that failed before the
 	 * node could say: without it a reviewer's correction of a failed item would be held to nothing.
 	 */
-	answerSchema?(itemIndex: number): JsonSchema;
+	answerSchema?(itemIndex: number, run: AiRun, prepared: P): JsonSchema;
 }
 
-export async function runAiStep(ctx: IExecuteFunctions, config: AiStepConfig): Promise<INodeExecutionData[][]> {
+export async function runAiStep<P>(ctx: IExecuteFunctions, config: AiStepConfig<P>): Promise<INodeExecutionData[][]> {
 	const items = ctx.getInputData();
-	const outputs: INodeExecutionData[][] = Array.from({ length: config.outputCount }, () => []);
-	if (items.length === 0) return outputs;
 	const param = parameterReader(ctx);
+	const run: AiRun = { ctx, param };
+	const prepared = (config.prepare?.(run) ?? {}) as P & Partial<StepOutputs>;
+	const outputCount = prepared.outputCount ?? config.outputCount;
+	const reviewOutput = prepared.reviewOutput ?? config.reviewOutput;
+	if (outputCount === undefined || reviewOutput === undefined) throw new Error(`The ${config.step} step does not say its outputs`);
+	const outputs: INodeExecutionData[][] = Array.from({ length: outputCount }, () => []);
+	if (items.length === 0) return outputs;
 	const first = readAiOptions(ctx, 0, param);
 	const concurrency = Math.max(1, Math.floor(first.concurrency));
 	const limiter = new Limiter(concurrency);
@@ -159,7 +225,7 @@ export async function runAiStep(ctx: IExecuteFunctions, config: AiStepConfig): P
 				secrets,
 			};
 			const context = itemContext(ctx, itemIndex, param, made.client, policy, options, config.step, started);
-			const outcome = await config.process(context, input);
+			const outcome = await processItem(config, context, input, prepared, reviewOutput);
 			return { itemIndex, input, resultKey, outcomes: Array.isArray(outcome) ? outcome : [outcome] };
 		} catch (error) {
 			return { itemIndex, input, resultKey, error, secrets, provider, model, started };
@@ -203,9 +269,9 @@ export async function runAiStep(ctx: IExecuteFunctions, config: AiStepConfig): P
 			promptHash: '',
 			at: new Date().toISOString(),
 		};
-		const answerSchema = safely(() => config.answerSchema?.(entry.itemIndex));
+		const answerSchema = safely(() => config.answerSchema?.(entry.itemIndex, run, prepared));
 		if (answerSchema) result.answerSchema = answerSchema;
-		outputs[config.reviewOutput].push(
+		outputs[reviewOutput].push(
 			failedItem(
 				ctx,
 				{ json: withAiResult(entry.input.json, entry.resultKey, result) as IDataObject, binary: entry.input.binary, pairedItem },
@@ -214,6 +280,39 @@ export async function runAiStep(ctx: IExecuteFunctions, config: AiStepConfig): P
 		);
 	}
 	return outputs;
+}
+
+/** The node's work on one item, with the run's policy for an answer that stayed invalid after re-asking. */
+async function processItem<P>(
+	config: AiStepConfig<P>,
+	item: ItemContext,
+	input: INodeExecutionData,
+	prepared: P,
+	reviewOutput: number,
+): Promise<ItemOutcome | ItemOutcome[]> {
+	try {
+		return await config.process(item, input, prepared);
+	} catch (error) {
+		if (!(error instanceof NoValidAnswer)) throw error;
+		const { invalid, asking } = error;
+		if ((config.noValidAnswer ?? 'fail') === 'fail') throw asking.fieldOf ? invalid.naming(asking.fieldOf) : invalid;
+		const result = item.result(
+			{
+				answer: null,
+				confidence: null,
+				confidenceMethod: 'none',
+				reason: `No valid answer after re-asking: ${invalid.problems}`,
+				evidence: [],
+				needsReview: true,
+				reviewReason: 'no valid answer',
+			},
+			invalid.usage ? { usage: invalid.usage, attempts: invalid.attempts ?? 0, latencyMs: 0, model: item.client.model } : undefined,
+			asking.promptParts,
+		);
+		if (asking.answerSchema) result.answerSchema = asking.answerSchema;
+		Object.assign(result, asking.reviewFields);
+		return { output: reviewOutput, result };
+	}
 }
 
 function itemContext(
@@ -228,6 +327,7 @@ function itemContext(
 ): ItemContext {
 	return {
 		itemIndex,
+		node: ctx.getNode(),
 		param: <T>(name: string, fallback?: T) => param<T>(name, itemIndex, fallback),
 		client,
 		policy,
@@ -254,6 +354,13 @@ function itemContext(
 				);
 			}
 			return options.redact.length ? redact(text, options.redact).text : text;
+		},
+		async ask(request, schema, asking) {
+			try {
+				return await askStructured(client, request, schema, policy);
+			} catch (error) {
+				throw error instanceof InvalidAnswerError ? new NoValidAnswer(error, asking) : error;
+			}
 		},
 		result(own, call, promptParts) {
 			const usage = call?.usage ?? emptyUsage();

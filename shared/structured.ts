@@ -58,6 +58,10 @@ export interface Answer<T> {
 
 /** A model answer that stayed invalid after every re-ask. Names the fields that were wrong. */
 export class InvalidAnswerError extends Error {
+	/** what the requests cost before the answer was given up on (re-asks and retries count like any usage) */
+	usage?: Usage;
+	attempts?: number;
+
 	constructor(
 		readonly problems: string,
 		readonly fields: string[],
@@ -65,6 +69,16 @@ export class InvalidAnswerError extends Error {
 	) {
 		super(`The model's answer stayed invalid after re-asking: ${problems}`);
 		this.name = 'InvalidAnswerError';
+	}
+
+	/** The same failure naming the user's fields (e.g. `total`) instead of the answer's paths (`records.0.total.value`). */
+	naming(fieldOf: (path: string) => string): InvalidAnswerError {
+		const fields = [...new Set(this.fields.map(fieldOf))];
+		const named = new InvalidAnswerError(this.problems, fields, this.lastAnswer);
+		named.message = `The model's answer stayed invalid after re-asking, for ${fields.length === 1 ? 'field' : 'fields'} ${fields.join(', ')}: ${this.problems}`;
+		named.usage = this.usage;
+		named.attempts = this.attempts;
+		return named;
 	}
 }
 
@@ -195,7 +209,8 @@ export async function askStructured<S extends z.ZodType>(
 		}
 		if (reask >= policy.reasks) {
 			const error = new InvalidAnswerError(problems!.problems, problems!.fields, first.text);
-			Object.assign(error, { usage, attempts });
+			error.usage = usage;
+			error.attempts = attempts;
 			throw error;
 		}
 		corrections.push({ answer: first.text, problems: problems!.problems });

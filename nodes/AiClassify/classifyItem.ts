@@ -1,14 +1,18 @@
 /**
- * One item through AI Classify: ask for a label from the categories only, measure confidence with the chosen
- * method, check the evidence against the text, and pick the output. A label outside the categories never
- * leaves: the schema rejects it, the model is asked again, and then the item goes to Needs Review.
+ * AI Classify's run: the outputs and the prompt are prepared once per run, then each item is asked for a label
+ * from the categories only, its confidence measured with the chosen method, its evidence checked against the
+ * text, and its output picked. A label outside the categories never leaves: the schema rejects it, the model
+ * is asked again, and then the item goes to Needs Review.
  */
-import type { ItemContext, ItemOutcome } from '../../shared/aiStep';
-import { agreement, type ConfidenceSetting, labelShares, resolveMethod, valueProbability } from '../../shared/confidence';
+import { type INode, NodeOperationError } from 'n8n-workflow';
+
+import type { AiStepConfig, ItemContext, ItemOutcome, StepOutputs } from '../../shared/aiStep';
+import { type Call, type ConfidenceSetting, confidenceStrategy } from '../../shared/confidence';
 import type { ConfidenceMethod } from '../../shared/contract';
 import type { JsonSchema } from '../../shared/schema/jsonSchemaToZod';
 import { checkQuotes } from '../../shared/evidence';
-import { askStructured, type Answer, InvalidAnswerError } from '../../shared/structured';
+import { perSettings } from '../../shared/node/parameters';
+import { type Answer, askStructured } from '../../shared/structured';
 import { answerSchema, buildInstructions, type Category, type ClassifyAnswer, reviewerAnswerSchema } from './prompt';
 
 export interface ClassifySettings {
@@ -19,126 +23,120 @@ export interface ClassifySettings {
 	confidence: ConfidenceSetting;
 	samples: number;
 	threshold: number;
-	/** false: every item leaves on output 0 */
-	routeByCategory: boolean;
-	/** prompt and schema by settings, for this run only */
-	memo: Map<string, { instructions: string; schema: ReturnType<typeof answerSchema>; answerSchema: JsonSchema }>;
 }
 
-export async function classifyItem(item: ItemContext, settings: ClassifySettings): Promise<ItemOutcome[]> {
-	const names = settings.categories.map((c) => c.name) as [string, ...string[]];
-	const reviewOutput = settings.routeByCategory ? names.length : 0;
-	const text = item.prepareText(settings.text, 'Text');
-	const method = resolveMethod(settings.confidence, item.client.supportsLogprobs);
-	const askConfidence = method === 'model-estimate';
-	// the same prompt and schema serve every item with the same settings: build them once per run
-	const memoKey = JSON.stringify([settings.categories, settings.multiLabel, settings.instructions, askConfidence]);
-	let prompt = settings.memo.get(memoKey);
-	if (!prompt) {
-		prompt = {
-			instructions: buildInstructions(settings.categories, settings.multiLabel, settings.instructions, askConfidence),
-			schema: answerSchema(names, settings.multiLabel, askConfidence),
-			// the shape of `answer` (a category, or several), published for corrections downstream
-			answerSchema: reviewerAnswerSchema(names, settings.multiLabel),
+/** What the prompt is built from: items whose categories, instructions and method agree share one. */
+interface PromptSettings {
+	categories: Category[];
+	multiLabel: boolean;
+	instructions: string;
+	askConfidence: boolean;
+}
+
+interface ClassifyPrompt {
+	instructions: string;
+	schema: ReturnType<typeof answerSchema>;
+	/** the shape of `answer` (a category, or several), published for corrections downstream */
+	answerSchema: JsonSchema;
+}
+
+export interface ClassifyRun extends StepOutputs {
+	/** false: every item leaves on output 0 */
+	routeByCategory: boolean;
+	prompt(settings: PromptSettings): ClassifyPrompt;
+}
+
+const buildPrompt = ({ categories, multiLabel, instructions, askConfidence }: PromptSettings): ClassifyPrompt => {
+	const names = categories.map((c) => c.name) as [string, ...string[]];
+	return {
+		instructions: buildInstructions(categories, multiLabel, instructions, askConfidence),
+		schema: answerSchema(names, multiLabel, askConfidence),
+		answerSchema: reviewerAnswerSchema(names, multiLabel),
+	};
+};
+
+export const classifyStep: AiStepConfig<ClassifyRun> = {
+	step: 'classify',
+	defaultKey: 'classify',
+	noValidAnswer: 'review',
+	prepare({ ctx, param }) {
+		// the categories define the outputs, so the first item's list fixes them
+		const routeByCategory = param<string>('routing', 0, 'byCategory') !== 'single';
+		const categories = readCategories(ctx.getNode(), 0, (name, fallback) => param(name, 0, fallback));
+		return {
+			routeByCategory,
+			outputCount: routeByCategory ? categories.length + 1 : 1,
+			reviewOutput: routeByCategory ? categories.length : 0,
+			prompt: perSettings(buildPrompt),
 		};
-		settings.memo.set(memoKey, prompt);
-	}
+	},
+	process: async (item, _input, run) =>
+		await classifyItem(
+			item,
+			{
+				text: item.param('text'),
+				categories: readCategories(item.node, item.itemIndex, item.param),
+				multiLabel: item.param('multiLabel', false),
+				instructions: item.param('instructions', ''),
+				confidence: item.param<ConfidenceSetting>('confidenceMethod', 'auto'),
+				samples: item.param('samples', 5),
+				threshold: item.param('threshold', 0.7),
+			},
+			run,
+		),
+	answerSchema(itemIndex, { ctx, param }) {
+		const read = <T>(name: string, fallback?: T) => param<T>(name, itemIndex, fallback);
+		const names = readCategories(ctx.getNode(), itemIndex, read).map((c) => c.name);
+		return reviewerAnswerSchema(names, read('multiLabel', false));
+	},
+};
+
+export async function classifyItem(item: ItemContext, settings: ClassifySettings, run: ClassifyRun): Promise<ItemOutcome[]> {
+	const names = settings.categories.map((c) => c.name);
+	const text = item.prepareText(settings.text, 'Text');
+	const strategy = confidenceStrategy(settings.confidence, item.client.supportsLogprobs, settings.samples);
+	const sampling = strategy.sampling(item.options.temperature);
+	const prompt = run.prompt({
+		categories: settings.categories,
+		multiLabel: settings.multiLabel,
+		instructions: settings.instructions,
+		askConfidence: sampling.estimate,
+	});
 	const { instructions, schema } = prompt;
-	const promptParts = { step: 'classify', instructions, method, samples: settings.samples };
-	const k = method === 'k-sample' ? Math.max(2, settings.samples) : 1;
+	const promptParts = { step: 'classify', instructions, method: strategy.method, samples: settings.samples };
 	const request = {
 		instructions,
 		input: text,
 		schemaName: 'classification',
 		schemaDescription: 'Classification',
-		samples: k,
-		logprobs: method === 'logprobs',
-		// k samples must be free to differ, or agreement measures nothing
-		temperature: k > 1 ? Math.max(item.options.temperature, 0.7) : item.options.temperature,
+		samples: sampling.samples,
+		logprobs: sampling.logprobs,
+		temperature: sampling.temperature,
 		maxTokens: 1024,
 	};
+	const answer = (await item.ask(request, schema, { promptParts, answerSchema: prompt.answerSchema })) as Answer<ClassifyAnswer>;
 
-	let answer: Answer<ClassifyAnswer>;
-	try {
-		answer = (await askStructured(item.client, request, schema, item.policy)) as Answer<ClassifyAnswer>;
-	} catch (error) {
-		if (!(error instanceof InvalidAnswerError)) throw error;
-		const failure = error as InvalidAnswerError & { usage?: Answer<unknown>['usage']; attempts?: number };
-		const result = item.result(
-			{
-				answer: null,
-				confidence: null,
-				confidenceMethod: 'none',
-				reason: `No valid answer after re-asking: ${error.problems}`,
-				evidence: [],
-				needsReview: true,
-				reviewReason: 'no valid answer',
-			},
-			failure.usage ? { usage: failure.usage, attempts: failure.attempts ?? 0, latencyMs: 0, model: item.client.model } : undefined,
-			promptParts,
-		);
-		result.answerSchema = prompt.answerSchema;
-		return [{ output: reviewOutput, result }];
-	}
-
-	let usedMethod: ConfidenceMethod = method;
 	let labels: string[];
 	let scores: Record<string, number | null>;
-	let call: Pick<Answer<unknown>, 'usage' | 'attempts' | 'latencyMs' | 'responseId' | 'model'> = answer;
-
+	let usedMethod: ConfidenceMethod;
+	let call: Call = answer;
 	if (settings.multiLabel) {
-		const chosen = [...new Set(answer.value.labels ?? [])];
-		if (method === 'k-sample') {
-			const shares = labelShares(answer.samples.map((s) => s.labels ?? []), k);
-			// a label enters when most samples carry it
-			labels = [...shares].filter(([, share]) => share > 0.5).map(([label]) => label);
-			scores = Object.fromEntries([...shares].map(([label, share]) => [label, share]));
-		} else if (method === 'logprobs') {
-			labels = chosen;
-			scores = Object.fromEntries(chosen.map((label) => [label, valueProbability(answer.logprobs, 'labels', label) ?? null]));
-			if (Object.values(scores).some((s) => s === null)) {
-				usedMethod = 'model-estimate';
-			}
-		} else {
-			labels = chosen;
-			scores = Object.fromEntries(chosen.map((label) => [label, answer.value.confidence ?? null]));
-		}
+		({ labels, scores, method: usedMethod } = strategy.several(answer, {
+			field: 'labels',
+			of: (sample) => sample.labels ?? [],
+			estimate: (sample) => sample.confidence,
+		}));
 	} else {
-		let label = answer.value.label!;
-		let confidence: number | null = null;
-		if (method === 'k-sample') {
-			const vote = agreement(answer.samples, (s) => s.label ?? '', k)!;
-			label = vote.majority;
-			confidence = vote.share;
-		} else if (method === 'logprobs') {
-			confidence = valueProbability(answer.logprobs, 'label', label) ?? null;
-			if (confidence === null && settings.confidence === 'auto') {
-				// the server gave no log-probabilities: measure agreement instead, as "auto" promises
-				const more = (await askStructured(item.client, { ...request, samples: Math.max(2, settings.samples) - 1, logprobs: false, temperature: 0.7 }, schema, item.policy)) as Answer<ClassifyAnswer>;
-				const vote = agreement([answer.value, ...more.samples], (s) => s.label ?? '', Math.max(2, settings.samples))!;
-				label = vote.majority;
-				confidence = vote.share;
-				usedMethod = 'k-sample';
-				call = {
-					...answer,
-					usage: {
-						inputTokens: answer.usage.inputTokens + more.usage.inputTokens,
-						outputTokens: answer.usage.outputTokens + more.usage.outputTokens,
-						cachedInputTokens: answer.usage.cachedInputTokens + more.usage.cachedInputTokens,
-						cacheWriteTokens: answer.usage.cacheWriteTokens + more.usage.cacheWriteTokens,
-						requests: answer.usage.requests + more.usage.requests,
-					},
-					attempts: answer.attempts + more.attempts,
-					latencyMs: answer.latencyMs + more.latencyMs,
-				};
-			} else if (confidence === null) {
-				usedMethod = 'none';
-			}
-		} else {
-			confidence = answer.value.confidence ?? null;
-		}
-		labels = [label];
-		scores = { [label]: confidence };
+		const choice = await strategy.one(
+			answer,
+			{ field: 'label', of: (sample) => sample.label ?? '', estimate: (sample) => sample.confidence },
+			// Auto's further samples: an answer that stays invalid here fails the item like any other error
+			async (more) => (await askStructured(item.client, { ...request, ...more }, schema, item.policy)) as Answer<ClassifyAnswer>,
+		);
+		labels = [choice.value];
+		scores = { [choice.value]: choice.confidence };
+		usedMethod = choice.method;
+		call = choice.call;
 	}
 
 	const confident = labels.filter((label) => (scores[label] ?? -1) >= settings.threshold);
@@ -164,10 +162,32 @@ export async function classifyItem(item: ItemContext, settings: ClassifySettings
 		answerSchema: prompt.answerSchema,
 		...(settings.multiLabel ? { labels, scores } : { label: labels[0] }),
 		threshold: settings.threshold,
-		samples: method === 'k-sample' || usedMethod === 'k-sample' ? answer.samples.length : undefined,
+		samples: strategy.method === 'k-sample' || usedMethod === 'k-sample' ? answer.samples.length : undefined,
 		unsupportedEvidence: answer.value.evidence.length - found.length,
 	};
 	Object.assign(result, extra);
-	if (needsReview || !settings.routeByCategory) return [{ output: needsReview ? reviewOutput : 0, result }];
+	if (needsReview || !run.routeByCategory) return [{ output: needsReview ? run.reviewOutput : 0, result }];
 	return confident.map((label) => ({ output: names.indexOf(label), result }));
+}
+
+/** The categories for one item: named, each name once; errors name the item. */
+export function readCategories(node: INode, itemIndex: number, param: <T>(name: string, fallback?: T) => T): Category[] {
+	const raw = param<Array<Record<string, string>>>('categories.category', []) ?? [];
+	const categories = raw.map((c) => ({
+		name: String(c.name ?? '').trim(),
+		description: String(c.description ?? '').trim(),
+		examples: String(c.examples ?? '')
+			.split('\n')
+			.map((e) => e.trim())
+			.filter(Boolean),
+	}));
+	if (categories.length === 0) {
+		throw new NodeOperationError(node, 'Add at least one category', { itemIndex });
+	}
+	const names = categories.map((c) => c.name);
+	const empty = names.findIndex((n) => !n);
+	if (empty >= 0) throw new NodeOperationError(node, `Category ${empty + 1} has no name`, { itemIndex });
+	const duplicate = names.find((n, i) => names.indexOf(n) !== i);
+	if (duplicate) throw new NodeOperationError(node, `The category "${duplicate}" is listed twice`, { itemIndex });
+	return categories;
 }

@@ -1,15 +1,29 @@
 /**
- * One item through AI Extract: ask for the record(s) with a verbatim quote and an estimate per field, check
- * every value against its quote and the text, list missing required fields, score confidence, and pick the
- * output. A value the text does not support is flagged and, by default, sent to Needs Review.
+ * AI Extract's run: the record's schema and the prompt are prepared once per run (per distinct settings when
+ * they come from expressions). Each item then goes through: ask for the record(s) with a verbatim quote and an
+ * estimate per field, check every value against its quote and the text, list missing required fields, score
+ * confidence, and pick the output. A value the text does not support is flagged and, by default, sent to Needs
+ * Review.
  */
-import type { ItemContext, ItemOutcome } from '../../shared/aiStep';
+import { type INode, NodeOperationError } from 'n8n-workflow';
+
+import type { AiRun, AiStepConfig, ItemContext, ItemOutcome } from '../../shared/aiStep';
 import { clamp01 } from '../../shared/confidence';
 import { emptyUsage } from '../../shared/cost';
+import { perSettings } from '../../shared/node/parameters';
 import type { JsonSchema } from '../../shared/schema/jsonSchemaToZod';
-import { askStructured, type Answer, InvalidAnswerError, toModelSchema } from '../../shared/structured';
+import { type Answer, toModelSchema } from '../../shared/structured';
 import { answerSchema, buildInstructions, type RecordAnswer } from './prompt';
-import type { ExtractField } from './schema';
+import {
+	type ExtractField,
+	exampleToJsonSchema,
+	type FieldRow,
+	type FieldType,
+	fieldsOf,
+	fieldsToJsonSchema,
+	parseJsonParameter,
+	SchemaInputError,
+} from './schema';
 import { checkSupport } from './support';
 
 export const OUTPUT_EXTRACTED = 0;
@@ -28,8 +42,73 @@ export interface ExtractSettings {
 	/** cut text above Max Input Characters instead of failing, and flag the result */
 	truncate: boolean;
 	/** the record's JSON Schema: published on every result as the shape a corrected record must have */
-	answerSchema?: JsonSchema;
+	answerSchema: JsonSchema;
 }
+
+/** The record's fields and its JSON Schema (the shape of `answer`, published for corrections downstream). */
+interface RecordSchema {
+	fields: ExtractField[];
+	jsonSchema: JsonSchema;
+}
+
+interface PromptSettings {
+	record: RecordSchema;
+	many: boolean;
+	instructions: string;
+}
+
+interface ExtractPrompt {
+	instructions: string;
+	schema: ReturnType<typeof answerSchema>;
+	promptParts: Record<string, unknown>;
+}
+
+/** What AI Extract shares across a run's items: records and prompts, per distinct settings. */
+export interface ExtractRun {
+	recordSchema(itemIndex: number): RecordSchema;
+	prompt(settings: PromptSettings): ExtractPrompt;
+}
+
+const buildPrompt = ({ record, many, instructions: extra }: PromptSettings): ExtractPrompt => {
+	const instructions = buildInstructions(record.fields, many, extra);
+	const schema = answerSchema(record.fields, many);
+	return { instructions, schema, promptParts: { step: 'extract', instructions, schema: toModelSchema(schema), many } };
+};
+
+export const extractStep: AiStepConfig<ExtractRun> = {
+	step: 'extract',
+	defaultKey: 'extract',
+	outputCount: 2,
+	reviewOutput: OUTPUT_REVIEW,
+	// an answer that stays invalid fails the item, with an error naming the user's fields
+	noValidAnswer: 'fail',
+	prepare(run) {
+		const records = new Map<string, RecordSchema>();
+		return {
+			recordSchema: (itemIndex) => readSchema(run, itemIndex, records),
+			// the fields' zod types do not serialise: the record's JSON Schema stands for them
+			prompt: perSettings(buildPrompt, ({ record, many, instructions }) => JSON.stringify([record.jsonSchema, many, instructions])),
+		};
+	},
+	process: async (item, _input, run) => {
+		const record = run.recordSchema(item.itemIndex);
+		return await extractItem(
+			item,
+			{
+				text: item.param('text'),
+				fields: record.fields,
+				answerSchema: record.jsonSchema,
+				many: item.param<string>('records', 'one') === 'many',
+				instructions: item.param<string>('instructions', ''),
+				threshold: item.param<number>('threshold', 0.5),
+				unsupportedToReview: item.param<boolean>('unsupportedToReview', true),
+				truncate: item.param<boolean>('options.truncate', false),
+			},
+			run,
+		);
+	},
+	answerSchema: (itemIndex, _run, prepared) => prepared.recordSchema(itemIndex).jsonSchema,
+};
 
 /** What the node reports per field. */
 export interface FieldResult {
@@ -53,12 +132,14 @@ function cutIfAsked(value: unknown, limit: number, truncate: boolean): { value: 
 	return text.length > limit ? { value: text.slice(0, limit), truncated: true } : { value, truncated: false };
 }
 
-export async function extractItem(item: ItemContext, settings: ExtractSettings): Promise<ItemOutcome[]> {
+export async function extractItem(item: ItemContext, settings: ExtractSettings, run: ExtractRun): Promise<ItemOutcome[]> {
 	const cut = cutIfAsked(settings.text, item.options.maxInputChars, settings.truncate);
 	const text = item.prepareText(cut.value, 'Text');
-	const instructions = buildInstructions(settings.fields, settings.many, settings.instructions);
-	const schema = answerSchema(settings.fields, settings.many);
-	const promptParts = { step: 'extract', instructions, schema: toModelSchema(schema), many: settings.many };
+	const { instructions, schema, promptParts } = run.prompt({
+		record: { fields: settings.fields, jsonSchema: settings.answerSchema },
+		many: settings.many,
+		instructions: settings.instructions,
+	});
 	const request = {
 		instructions,
 		input: text,
@@ -70,19 +151,13 @@ export async function extractItem(item: ItemContext, settings: ExtractSettings):
 		maxTokens: settings.many ? 8192 : 2048,
 	};
 
-	let answer: Answer<unknown>;
-	try {
-		answer = await askStructured(item.client, request, schema, item.policy);
-	} catch (error) {
-		if (!(error instanceof InvalidAnswerError)) throw error;
+	const names = new Set(settings.fields.map((f) => f.name));
+	const answer: Answer<unknown> = await item.ask(request, schema, {
+		promptParts,
+		answerSchema: settings.answerSchema,
 		// name the user's fields, not the answer's inner paths (records.0.total.value → total)
-		const names = new Set(settings.fields.map((f) => f.name));
-		const fields = [...new Set(error.fields.map((p) => p.split('.').find((part) => names.has(part)) ?? p))];
-		const renamed = new InvalidAnswerError(error.problems, fields, error.lastAnswer);
-		renamed.message = `The model's answer stayed invalid after re-asking, for ${fields.length === 1 ? 'field' : 'fields'} ${fields.join(', ')}: ${error.problems}`;
-		Object.assign(renamed, { usage: (error as { usage?: unknown }).usage, attempts: (error as { attempts?: unknown }).attempts });
-		throw renamed;
-	}
+		fieldOf: (path) => path.split('.').find((part) => names.has(part)) ?? path,
+	});
 
 	const records: RecordAnswer[] = settings.many ? (answer.value as { records: RecordAnswer[] }).records : [answer.value as RecordAnswer];
 	if (records.length === 0) {
@@ -100,7 +175,7 @@ export async function extractItem(item: ItemContext, settings: ExtractSettings):
 			promptParts,
 		);
 		Object.assign(result, { data: null, fields: {}, missing: [], unsupported: [], truncated: cut.truncated, recordIndex: null, recordCount: 0 });
-		if (settings.answerSchema) result.answerSchema = settings.answerSchema;
+		result.answerSchema = settings.answerSchema;
 		return [{ output: OUTPUT_REVIEW, result }];
 	}
 
@@ -166,8 +241,53 @@ export async function extractItem(item: ItemContext, settings: ExtractSettings):
 			truncated: cut.truncated,
 			threshold: settings.threshold,
 			...(settings.many ? { recordIndex, recordCount: records.length } : {}),
-			...(settings.answerSchema ? { answerSchema: settings.answerSchema } : {}),
+			answerSchema: settings.answerSchema,
 		});
 		return { output: needsReview ? OUTPUT_REVIEW : OUTPUT_EXTRACTED, result };
+	});
+}
+
+/** Reads the record's description for one item; items whose description is the same share one (per run). */
+function readSchema({ ctx, param }: AiRun, itemIndex: number, memo: Map<string, RecordSchema>): RecordSchema {
+	const source = param<string>('schemaSource', itemIndex, 'fields');
+	try {
+		const raw =
+			source === 'jsonSchema'
+				? param('jsonSchema', itemIndex)
+				: source === 'example'
+					? param('example', itemIndex)
+					: (param<Array<Record<string, unknown>>>('fields.field', itemIndex, []) ?? []);
+		const key = `${source}\u0000${JSON.stringify(raw)}`;
+		const known = memo.get(key);
+		if (known) return known;
+		let jsonSchema: JsonSchema;
+		if (source === 'jsonSchema') jsonSchema = parseJsonParameter(raw, 'The JSON Schema') as JsonSchema;
+		else if (source === 'example') jsonSchema = exampleToJsonSchema(parseJsonParameter(raw, 'The example JSON'));
+		else {
+			const rows: FieldRow[] = (raw as Array<Record<string, unknown>>).map((r) => ({
+				name: String(r.name ?? ''),
+				// an unknown type is refused by fieldsToJsonSchema with the field's name
+				type: String(r.type ?? 'string') as FieldType,
+				description: String(r.description ?? ''),
+				required: r.required === undefined ? true : Boolean(r.required),
+				values: String(r.values ?? ''),
+			}));
+			jsonSchema = fieldsToJsonSchema(rows);
+		}
+		const schema = { fields: fieldsOf(jsonSchema), jsonSchema };
+		memo.set(key, schema);
+		return schema;
+	} catch (error) {
+		if (error instanceof SchemaInputError) throw schemaProblem(ctx.getNode(), itemIndex, error);
+		throw error;
+	}
+}
+
+function schemaProblem(node: INode, itemIndex: number, error: SchemaInputError): NodeOperationError {
+	return new NodeOperationError(node, error.message, {
+		itemIndex,
+		description: error.keyword
+			? `Remove or rewrite "${error.keyword}" at ${error.path}. The supported keywords are listed in the JSON Schema parameter's description.`
+			: undefined,
 	});
 }

@@ -63,3 +63,16 @@ export function parameterReader(ctx: IExecuteFunctions): ParameterReader {
 		return value;
 	};
 }
+
+/**
+ * What items with the same settings share in a run (a prompt, a schema), built the first time the settings come
+ * up. Keyed by the settings, not built once: a parameter given by an expression can differ from item to item.
+ */
+export function perSettings<S, V>(build: (settings: S) => V, keyOf: (settings: S) => string = JSON.stringify): (settings: S) => V {
+	const built = new Map<string, V>();
+	return (settings) => {
+		const key = keyOf(settings);
+		if (!built.has(key)) built.set(key, build(settings));
+		return built.get(key)!;
+	};
+}

@@ -1,20 +1,8 @@
 /**
- * Confidence that means something, always labelled with its method:
- * - log-probabilities: the probability of the tokens that spell the chosen value (OpenAI-compatible servers);
- * - k-sample agreement: the share of k answers that agree with the majority (any provider);
- * - the model's own estimate: the last resort.
+ * The measures behind the confidence methods, pure functions of the answers: the probability of the tokens that
+ * spell a value (log-probabilities), the share of k answers that agree (k samples), and per-label shares.
  */
-import type { ConfidenceMethod } from './contract';
-import type { TokenLogprob } from './providers/types';
-
-export const CONFIDENCE_SETTINGS = ['auto', 'logprobs', 'k-sample', 'model-estimate'] as const;
-export type ConfidenceSetting = (typeof CONFIDENCE_SETTINGS)[number];
-
-/** Which method a run will use, given the setting and what the provider can do. */
-export function resolveMethod(setting: ConfidenceSetting, supportsLogprobs: boolean): Exclude<ConfidenceMethod, 'none' | 'rule' | 'evidence+estimate'> {
-	if (setting === 'auto') return supportsLogprobs ? 'logprobs' : 'k-sample';
-	return setting;
-}
+import type { TokenLogprob } from '../providers/types';
 
 /**
  * Probability of a string value in a JSON answer, from the tokens that spell it.
