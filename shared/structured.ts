@@ -43,8 +43,6 @@ export interface Answer<T> {
 	value: T;
 	/** every valid sample, the answer first (k-sample confidence counts them) */
 	samples: T[];
-	/** how many samples were asked for */
-	samplesRequested: number;
 	logprobs?: TokenLogprob[];
 	text: string;
 	usage: Usage;
@@ -196,7 +194,6 @@ export async function askStructured<S extends z.ZodType>(
 			return {
 				value: parsed.data,
 				samples,
-				samplesRequested: request.samples,
 				logprobs: first.logprobs,
 				text: first.text,
 				usage,

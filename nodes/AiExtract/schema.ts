@@ -35,8 +35,6 @@ export interface ExtractField {
 	kind: FieldKind;
 	/** the value schema, without null (the answer makes every value nullable) */
 	value: z.ZodType;
-	/** a one-line type description for the prompt, e.g. "number" or "one of EUR, USD" */
-	typeLabel: string;
 }
 
 /** A schema the user gave that we cannot use. `keyword`/`path` are set for unsupported JSON Schema. */
@@ -157,31 +155,27 @@ export function fieldsOf(schema: unknown): ExtractField[] {
 		const resolved = typeof sub.$ref === 'string' ? resolveRef(sub, path, root).schema : sub;
 		// not strict at the field level: the answer wraps every value in .nullable() itself
 		const value = jsonSchemaToZodAt(root, resolved, path);
-		const { kind, label } = kindOf(resolved);
+		const kind = kindOf(resolved);
 		return {
 			name,
 			required: required.includes(name),
 			description: typeof resolved.description === 'string' ? resolved.description : '',
 			kind,
 			value,
-			typeLabel: label,
 		};
 	});
 }
 
-function kindOf(schema: JsonSchema): { kind: FieldKind; label: string } {
+function kindOf(schema: JsonSchema): FieldKind {
 	const type = Array.isArray(schema.type) ? schema.type.find((t) => t !== 'null') : schema.type;
-	if (Array.isArray(schema.enum)) {
-		const values = schema.enum.filter((v) => v !== null);
-		return { kind: 'enum', label: `one of ${values.map((v) => String(v)).join(', ')}` };
-	}
-	if (type === 'string' && schema.format === 'date') return { kind: 'date', label: 'date YYYY-MM-DD' };
-	if (type === 'string' && schema.format === 'date-time') return { kind: 'datetime', label: 'date-time ISO 8601' };
-	if (type === 'string') return { kind: 'string', label: 'text' };
-	if (type === 'number') return { kind: 'number', label: 'number' };
-	if (type === 'integer') return { kind: 'integer', label: 'integer' };
-	if (type === 'boolean') return { kind: 'boolean', label: 'true/false' };
-	if (type === 'array' || schema.items !== undefined) return { kind: 'list', label: 'list' };
-	if (type === 'object' || isObject(schema.properties)) return { kind: 'object', label: 'object' };
-	return { kind: 'other', label: 'value' };
+	if (Array.isArray(schema.enum)) return 'enum';
+	if (type === 'string' && schema.format === 'date') return 'date';
+	if (type === 'string' && schema.format === 'date-time') return 'datetime';
+	if (type === 'string') return 'string';
+	if (type === 'number') return 'number';
+	if (type === 'integer') return 'integer';
+	if (type === 'boolean') return 'boolean';
+	if (type === 'array' || schema.items !== undefined) return 'list';
+	if (type === 'object' || isObject(schema.properties)) return 'object';
+	return 'other';
 }

@@ -26,7 +26,6 @@ function answerOf(samples: Sample[], logprobs?: TokenLogprob[]): Answer<Sample> 
 	return {
 		value: samples[0],
 		samples,
-		samplesRequested: samples.length,
 		logprobs,
 		text: JSON.stringify(samples[0]),
 		usage: usage(1),
