@@ -19,12 +19,14 @@ import {
 	GATE_BANDS,
 	REVIEW_DECISIONS,
 	aiResultSchema,
+	answerLabels,
 	gateSchema,
 	latestAiResult,
 	reviewSchema,
+	stepResultSchema,
 	usageSchema,
-	type AiResult,
 	type AuditStamp,
+	type StepResult,
 	type Usage,
 } from '../../shared/contract';
 import { addUsage, emptyUsage } from '../../shared/cost';
@@ -185,13 +187,11 @@ export function redactInput(value: unknown): unknown {
 	return value;
 }
 
-function labelOf(answer: unknown, gateLabel: string | null | undefined): string | null {
+/** The gate's label, else the result's label(s): a category, several sorted, or an action. */
+function labelOf(result: AiFields | undefined, gateLabel: string | null | undefined): string | null {
 	if (typeof gateLabel === 'string' && gateLabel) return gateLabel;
-	if (typeof answer === 'string') return answer;
-	if (Array.isArray(answer) && answer.length > 0 && answer.every((a) => typeof a === 'string')) {
-		return [...answer].sort().join(', ');
-	}
-	return null;
+	const labels = result ? answerLabels(result) : [];
+	return labels.length ? [...labels].sort().join(', ') : null;
 }
 
 function errorOf(json: Json, aiError: string | undefined): string | null {
@@ -222,45 +222,27 @@ function usageOf(value: unknown): Usage | undefined {
 }
 
 /** What a record reads from an AI result; every field optional, so a partial result still identifies its decision. */
-type AiFields = Partial<AiResult>;
+type AiFields = Partial<StepResult>;
 
 /**
- * An AI result as the record reads it: the contract's shape, or, for a result that does not meet it
- * in full (e.g. of an item that failed early), every field that has the right type. Not an AI result
+ * An AI result as the record reads it: its step's shape, or, for a result that does not meet it in full
+ * (e.g. of an item that failed early), every field of that shape that has the right type. Not an AI result
  * at all (no step and no decision id): undefined.
  */
 function readAiResult(value: unknown): AiFields | undefined {
 	if (!isObject(value)) return undefined;
-	const parsed = aiResultSchema.safeParse(value);
+	const parsed = stepResultSchema.safeParse(value);
 	if (parsed.success) return parsed.data;
-	const step = (AI_STEPS as readonly string[]).includes(value.step as string) ? (value.step as AiResult['step']) : undefined;
-	const decisionId = str(value.decisionId);
-	if (!step && !decisionId) return undefined;
-	const method = (CONFIDENCE_METHODS as readonly string[]).includes(value.confidenceMethod as string)
-		? (value.confidenceMethod as AiResult['confidenceMethod'])
-		: undefined;
-	const confidence = num(value.confidence);
-	return {
-		step,
-		decisionId,
-		answer: value.answer,
-		confidence: confidence !== undefined && confidence >= 0 && confidence <= 1 ? confidence : null,
-		confidenceMethod: method,
-		reason: str(value.reason),
-		needsReview: typeof value.needsReview === 'boolean' ? value.needsReview : undefined,
-		reviewReason: str(value.reviewReason),
-		error: str(value.error),
-		provider: str(value.provider),
-		model: str(value.model),
-		responseId: str(value.responseId),
-		usage: usageOf(value.usage),
-		costUsd: num(value.costUsd),
-		attempts: num(value.attempts),
-		latencyMs: num(value.latencyMs),
-		promptHash: str(value.promptHash),
-		requiresApproval: typeof value.requiresApproval === 'boolean' ? value.requiresApproval : undefined,
-		at: str(value.at),
-	};
+	const step = (AI_STEPS as readonly unknown[]).includes(value.step) ? (value.step as StepResult['step']) : undefined;
+	if (!step && !str(value.decisionId)) return undefined;
+	const shape = (step ? stepResultSchema.optionsMap.get(step)! : aiResultSchema).shape;
+	const fields: Json = {};
+	for (const [name, schema] of Object.entries(shape) as Array<[string, z.ZodTypeAny]>) {
+		const field = schema.safeParse(value[name]);
+		if (field.success && field.data !== undefined) fields[name] = field.data;
+	}
+	// the answer as the item holds it, and the usage of a failed call counted as far as it goes
+	return { ...fields, answer: value.answer, confidence: (fields.confidence as number | undefined) ?? null, usage: usageOf(value.usage) } as AiFields;
 }
 
 /** The recorded decision: `ai.<aiKey>`, else `ai[ai.latest]`. */
@@ -333,7 +315,7 @@ export function buildDraft(json: Json, ctx: DraftContext): AuditDraft {
 		responseId: ai?.responseId ?? null,
 		promptHash: ai?.promptHash ?? null,
 		answer: ai ? (ai.answer ?? null) : null,
-		label: labelOf(ai?.answer, gate?.label),
+		label: labelOf(ai, gate?.label),
 		confidence: ai ? (ai.confidence ?? null) : (gate?.confidence ?? null),
 		confidenceMethod: ai?.confidenceMethod ?? null,
 		reason: ai?.reason ?? null,

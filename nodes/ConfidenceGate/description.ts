@@ -84,7 +84,7 @@ export const versionDescription: INodeTypeDescription = {
 			typeOptions: { multipleValues: true },
 			placeholder: 'Add Label Threshold',
 			default: {},
-			description: 'Stricter or looser bands for particular labels or actions',
+			description: 'Stricter or looser bands for particular labels or actions. An item with several labels (AI Classify with Allow Several Labels on) holds each label\'s confidence to that label\'s thresholds and goes to the most cautious band any of its labels reaches: Reject before Review before Auto.',
 			options: [
 				{
 					displayName: 'Label',

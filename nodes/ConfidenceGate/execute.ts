@@ -4,7 +4,7 @@
  */
 import { NodeOperationError, type IDataObject, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
 
-import { latestAiResult } from '../../shared/contract';
+import { isMultiLabel, labelScores, latestAiResult, type LabelScore } from '../../shared/contract';
 import { failedItem } from '../../shared/failedItem';
 import { GATE_OUTPUTS, gateItem, type GateSettings, type Thresholds } from './gateItem';
 
@@ -17,6 +17,7 @@ export async function executeGate(this: IExecuteFunctions): Promise<INodeExecuti
 			const source = this.getNodeParameter('source', itemIndex, 'latest') as string;
 			let confidence: number | null;
 			let label: string | null = null;
+			let labels: LabelScore[] | undefined;
 			let sourceName = 'expression';
 			const found =
 				source === 'expression'
@@ -37,8 +38,10 @@ export async function executeGate(this: IExecuteFunctions): Promise<INodeExecuti
 					});
 				}
 				confidence = found.result.confidence;
-				const answer = found.result.answer as unknown;
-				label = typeof answer === 'string' ? answer : null;
+				// one label (a category or an action) picks its thresholds; several are each held to their own
+				const scored = labelScores(found.result);
+				if (isMultiLabel(found.result)) labels = scored;
+				else label = scored[0]?.label ?? null;
 				sourceName = `ai.${found.key}`;
 			}
 			const settings: GateSettings = {
@@ -53,7 +56,7 @@ export async function executeGate(this: IExecuteFunctions): Promise<INodeExecuti
 			};
 			const sampleKey =
 				(this.getNodeParameter('sampleKey', itemIndex, '') as string) || found?.result.decisionId || `${itemIndex}`;
-			const gate = gateItem({ confidence, label, source: sourceName, result: found?.result, sampleKey }, settings);
+			const gate = gateItem({ confidence, label, labels, source: sourceName, result: found?.result, sampleKey }, settings);
 			outputs[GATE_OUTPUTS.indexOf(gate.band)].push({ json: { ...item.json, gate: gate as unknown as IDataObject }, binary: item.binary, pairedItem: { item: itemIndex } });
 		} catch (error) {
 			if (!this.continueOnFail()) throw error;

@@ -1,9 +1,10 @@
 /**
  * One item through the Confidence Gate: find the confidence, choose the band, draw the audit sample.
  */
-import { type AiResult, type GateBand, type GateResult } from '../../shared/contract';
+import { type GateBand, type GateResult, type LabelScore, type StepResult } from '../../shared/contract';
 import { sha256 } from '../../shared/hash';
 
+/** The outputs, from the least cautious band to the most: an item held back by one label is held back. */
 export const GATE_OUTPUTS: GateBand[] = ['auto', 'review', 'reject'];
 
 export interface Thresholds {
@@ -23,9 +24,11 @@ export interface GateSettings {
 export interface GateInput {
 	confidence: number | null;
 	label: string | null;
+	/** a result with several labels: each label with its own confidence */
+	labels?: LabelScore[];
 	source: string;
 	/** the AI result, when the confidence came from one */
-	result?: AiResult;
+	result?: StepResult;
 	/** what the audit sample is drawn from: the same key is always drawn the same way */
 	sampleKey: string;
 }
@@ -35,34 +38,55 @@ export function sampleDraw(key: string): number {
 	return parseInt(sha256(`governed-ai-audit-sample:${key}`).slice(0, 12), 16) / 2 ** 48;
 }
 
+function bandOf(confidence: number | null, thresholds: Thresholds): { band: GateBand; reason: string } {
+	if (confidence === null || Number.isNaN(confidence)) return { band: 'review', reason: 'no confidence' };
+	if (confidence >= thresholds.high) return { band: 'auto', reason: `confidence ${confidence.toFixed(3)} ≥ ${thresholds.high}` };
+	if (confidence < thresholds.low) return { band: 'reject', reason: `confidence ${confidence.toFixed(3)} < ${thresholds.low}` };
+	return { band: 'review', reason: `confidence ${confidence.toFixed(3)} between ${thresholds.low} and ${thresholds.high}` };
+}
+
+const caution = (band: GateBand) => GATE_OUTPUTS.indexOf(band);
+
 export function gateItem(input: GateInput, settings: GateSettings): GateResult {
-	const thresholds = (input.label !== null && settings.perLabel[input.label]) || settings.thresholds;
+	const thresholdsOf = (label: string | null) => (label !== null && settings.perLabel[label]) || settings.thresholds;
+	// Several labels: each is held to its own thresholds and the item takes the most cautious band among them;
+	// within that band the least confident label speaks for the item. With the same thresholds for every label
+	// that is the band of the lowest confidence, as for one label.
+	const labels = input.labels?.length
+		? input.labels.map(({ label, score }) => {
+				const thresholds = thresholdsOf(label);
+				return { label, confidence: score, ...thresholds, band: bandOf(score, thresholds).band };
+			})
+		: undefined;
+	const deciding =
+		labels && input.confidence !== null
+			? labels.reduce((worst, l) =>
+					caution(l.band) > caution(worst.band) ||
+					(caution(l.band) === caution(worst.band) && (l.confidence ?? -1) < (worst.confidence ?? -1))
+						? l
+						: worst,
+				)
+			: undefined;
+	const confidence = deciding ? deciding.confidence : input.confidence;
+	const thresholds = deciding ? { high: deciding.high, low: deciding.low } : thresholdsOf(input.label);
 	const base = {
-		confidence: input.confidence,
+		confidence,
 		high: thresholds.high,
 		low: thresholds.low,
 		mode: settings.mode,
 		source: input.source,
 		label: input.label,
 		sampled: false,
+		...(labels ? { labels } : {}),
 	};
 	let band: GateBand;
 	let reason: string;
 	if (input.result?.error) {
 		band = 'review';
 		reason = 'the AI step failed';
-	} else if (input.confidence === null || Number.isNaN(input.confidence)) {
-		band = 'review';
-		reason = 'no confidence';
-	} else if (input.confidence >= thresholds.high) {
-		band = 'auto';
-		reason = `confidence ${input.confidence.toFixed(3)} ≥ ${thresholds.high}`;
-	} else if (input.confidence < thresholds.low) {
-		band = 'reject';
-		reason = `confidence ${input.confidence.toFixed(3)} < ${thresholds.low}`;
 	} else {
-		band = 'review';
-		reason = `confidence ${input.confidence.toFixed(3)} between ${thresholds.low} and ${thresholds.high}`;
+		({ band, reason } = bandOf(confidence, thresholds));
+		if (deciding) reason = `${deciding.label}: ${reason}`;
 	}
 	if (band === 'auto' && input.result?.needsReview) {
 		band = 'review';

@@ -2,6 +2,7 @@
  * Edits a reviewer makes to an AI answer: parse them, apply them, and keep them as a diff
  * (`review.edits`: path -> { from, to }) so the audit trail shows exactly what a person changed.
  */
+import { withAnswer } from '../../shared/contract';
 
 type Json = Record<string, unknown>;
 
@@ -82,20 +83,13 @@ export function applyFieldEdits(answer: Json, edits: Json): Json {
 	return copy;
 }
 
-/** Fields that some AI nodes mirror next to `answer`; kept in step with the edited answer. */
-export const MIRRORED_ANSWER_FIELDS = ['label', 'labels', 'data', 'action'] as const;
-
 /**
- * Returns a copy of the item's json with `ai[key].answer` replaced by `answer`, and any mirrored
- * label / labels / data / action field on the same result set to it too (the "answer" a
- * downstream node reads must be the one the reviewer approved).
+ * Returns a copy of the item's json with `ai[key].answer` replaced by `answer`, and the fields of the
+ * result's step that repeat the answer (a label, labels, the record, the action: see `withAnswer` in the
+ * item contract) set to it too: the answer a downstream node reads must be the one the reviewer approved.
  */
 export function mergeAnswer(json: Json, key: string, answer: unknown): Json {
 	const ai = isPlainObject(json.ai) ? json.ai : {};
 	const result = isPlainObject(ai[key]) ? (ai[key] as Json) : {};
-	const updated: Json = { ...result, answer: structuredClone(answer) };
-	for (const field of MIRRORED_ANSWER_FIELDS) {
-		if (Object.prototype.hasOwnProperty.call(result, field)) updated[field] = structuredClone(answer);
-	}
-	return { ...json, ai: { ...ai, [key]: updated } };
+	return { ...json, ai: { ...ai, [key]: withAnswer(result, answer) } };
 }

@@ -3,7 +3,7 @@
  * once, with its input fields (and binary data) kept, `review` added, `approved` set (n8n's AI
  * Agent "Human review" tool reads that boolean) and `pairedItem` pointing at its input.
  */
-import type { ReviewResult } from '../../shared/contract';
+import { latestAiResult, type ReviewResult } from '../../shared/contract';
 import type { ResolvedReview } from './decisions';
 import { diffValues, mergeAnswer } from './edits';
 
@@ -47,7 +47,7 @@ export function buildOutputs(
 		let json = { ...input.json };
 		let edits: ReviewResult['edits'] = null;
 		if (decision.action === 'approve' && decision.changed && key !== undefined) {
-			const from = (json.ai as Record<string, Record<string, unknown>>)[key].answer;
+			const from = latestAiResult(json, key)?.result.answer;
 			edits = diffValues(from, decision.newAnswer, `ai.${key}.answer`);
 			json = mergeAnswer(json, key, decision.newAnswer);
 		}

@@ -61,6 +61,49 @@ describe('Confidence Gate', () => {
 		expect(review.map((i) => (i.json.gate as IDataObject).high)).toEqual([0.95]);
 	});
 
+	/** A multi-label AI Classify result: the item's confidence is its least confident label's, as the node sets it. */
+	const multiItem = (scores: Record<string, number>) => {
+		const labels = Object.keys(scores);
+		return aiItem(Math.min(...Object.values(scores)), 'unused', { answer: labels, labels, scores });
+	};
+	const gateOf = (item: { json: IDataObject }) => item.json.gate as IDataObject;
+
+	it('holds each label of a multi-label result to its own thresholds', async () => {
+		const perLabel = { label: [{ label: 'refund', high: 0.95, low: 0.5 }, { label: 'spam', high: 0.6, low: 0.2 }] };
+		const [auto, review] = await gate(
+			[multiItem({ billing: 0.9, refund: 0.92 }), multiItem({ billing: 0.9, spam: 0.7 }), multiItem({ spam: 0.65, other: 0.7 })],
+			{ perLabel },
+		);
+		// refund is below its own 0.95: the item is held for review although the defaults would pass it
+		expect(review.map((i) => i.pairedItem)).toEqual([{ item: 0 }, { item: 2 }]);
+		expect(gateOf(review[0])).toMatchObject({ label: null, confidence: 0.92, high: 0.95, low: 0.5 });
+		expect(String(gateOf(review[0]).reason)).toMatch(/^refund: confidence 0.920 between 0.5 and 0.95/);
+		expect(gateOf(review[0]).labels).toEqual([
+			{ label: 'billing', confidence: 0.9, high: 0.85, low: 0.4, band: 'auto' },
+			{ label: 'refund', confidence: 0.92, high: 0.95, low: 0.5, band: 'review' },
+		]);
+		// spam's looser thresholds pass it; billing passes the defaults
+		expect(auto.map((i) => i.pairedItem)).toEqual([{ item: 1 }]);
+		// spam passes its own 0.6, but other at 0.7 stays below the default 0.85
+		expect(gateOf(review[1])).toMatchObject({ confidence: 0.7, high: 0.85 });
+	});
+
+	it('sends a multi-label item to the most cautious band of its labels', async () => {
+		const perLabel = { label: [{ label: 'refund', high: 0.95, low: 0.5 }] };
+		const [auto, review, reject] = await gate([multiItem({ billing: 0.99, refund: 0.45 }), multiItem({ billing: 0.6, refund: 0.97 })], { perLabel });
+		expect(auto).toHaveLength(0);
+		expect(reject.map((i) => i.pairedItem)).toEqual([{ item: 0 }]);
+		expect(gateOf(reject[0])).toMatchObject({ confidence: 0.45, low: 0.5 });
+		expect(review.map((i) => i.pairedItem)).toEqual([{ item: 1 }]);
+	});
+
+	it('without per-label thresholds, routes a multi-label item by its least confident label, as before', async () => {
+		const [auto, review, reject] = await gate([multiItem({ a: 0.9, b: 0.87 }), multiItem({ a: 0.99, b: 0.5 }), multiItem({ a: 0.9, b: 0.1 })]);
+		expect(auto.map((i) => gateOf(i).confidence)).toEqual([0.87]);
+		expect(review.map((i) => gateOf(i).confidence)).toEqual([0.5]);
+		expect(reject.map((i) => gateOf(i).confidence)).toEqual([0.1]);
+	});
+
 	it('sends actions that require approval and steps that asked for review to Review', async () => {
 		const [auto, review] = await gate([aiItem(0.99, 'refund', { requiresApproval: true }), aiItem(0.99, 'x', { needsReview: true, reviewReason: 'missing' })]);
 		expect(auto).toHaveLength(0);

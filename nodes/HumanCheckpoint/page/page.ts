@@ -2,7 +2,7 @@
  * The hosted review page. Plain HTML, no script (the CSP forbids it), every piece of item text
  * escaped. The form has no `action`, so it posts back to the exact signed URL it was loaded from.
  */
-import { latestAiResult } from '../../../shared/contract';
+import { latestAiResult, type StepResult } from '../../../shared/contract';
 import { answerEditor, renderAnswerEditor } from './answerEditor';
 import { answerAsText, type ReviewableItem } from '../decisions';
 import { isPlainObject } from '../edits';
@@ -16,7 +16,7 @@ export const REVIEW_PAGE_CSP =
 	"default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 export interface ReviewItemView extends ReviewableItem {
-	step?: string;
+	step?: StepResult['step'];
 	confidence?: number | null;
 	confidenceMethod?: string;
 	reason?: string;
