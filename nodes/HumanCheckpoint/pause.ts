@@ -12,8 +12,8 @@ import {
 import { validateResultKey } from '../../shared/contract';
 import { appendLinkParams, buildLinkParams, type LinkParams } from './link';
 import { buildNotification, describeUrl } from './notify';
-import { toReviewItem } from './page/page';
-import { isToolGate, neutraliseTimeoutInput, readGateMessage, toGateReviewItem } from './toolGate';
+import { toGateReviewItem, toReviewItem } from './page/page';
+import { isToolGate, neutraliseTimeoutInput, readGateMessage } from './toolGate';
 
 const UNIT_MS: Record<string, number> = { minutes: 60_000, hours: 3_600_000, days: 86_400_000 };
 

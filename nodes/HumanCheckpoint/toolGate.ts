@@ -22,10 +22,7 @@
  * the reviewer's feedback.
  */
 import { NodeConnectionTypes, type INode } from 'n8n-workflow';
-import { escapeHtml } from '../../shared/html';
-import { isPlainObject } from './edits';
 import type { OutputItem } from './outputs';
-import type { ReviewItemView } from './page/page';
 
 /** n8n names the generated gate node type `<node type>HitlTool`. */
 export const HITL_TOOL_SUFFIX = 'HitlTool';
@@ -81,18 +78,6 @@ export function agentInputFields(json: Record<string, unknown>): Record<string, 
 	return fields;
 }
 
-/** Rows of the review page's description list for one tool call (all text escaped). */
-export function renderToolCallRows(call: ToolCall): string[] {
-	const rows: string[] = [];
-	const name = toolNameOf(call);
-	rows.push(`<dt>Tool</dt><dd><code>${escapeHtml(name ?? 'unknown')}</code></dd>`);
-	const input = isPlainObject(call.input) || Array.isArray(call.input) ? JSON.stringify(call.input, null, 2) : String(call.input ?? '');
-	rows.push(`<dt>Input</dt><dd><pre>${escapeHtml(input)}</pre></dd>`);
-	if (call.message) rows.push(`<dt>Message</dt><dd>${escapeHtml(call.message).replace(/\n/g, '<br>')}</dd>`);
-	rows.push('<dt>Note</dt><dd class="muted">Approving runs the tool with this input; rejecting tells the agent (with your comment, if you give one).</dd>');
-	return rows;
-}
-
 /**
  * The gate's single output: every decided item, in input order, as the agent reads it.
  * `decided` is buildOutputs' result (No Response, Approved, Rejected).
@@ -114,11 +99,6 @@ export function toGateOutput(decided: OutputItem[][], calls: ToolCall[]): Output
 			return { json, pairedItem: { item: index } };
 		}),
 	];
-}
-
-/** What the review page and the notification show for one gate item. */
-export function toGateReviewItem(json: Record<string, unknown>, index: number, message?: unknown): ReviewItemView {
-	return { index, fields: agentInputFields(json), toolCall: readToolCall(json, message) };
 }
 
 /**

@@ -25,8 +25,8 @@ import {
 import { isPlainObject } from './edits';
 import { checkLinkMatches, readLinkParams } from './link';
 import { buildOutputs, type PausedItem } from './outputs';
-import { REVIEW_PAGE_CSP, renderMessagePage, renderReviewPage, toReviewItem } from './page/page';
-import { isToolGate, readGateMessage, toGateOutput, toGateReviewItem } from './toolGate';
+import { REVIEW_PAGE_CSP, renderMessagePage, renderReviewPage, toGateReviewItem, toReviewItem } from './page/page';
+import { isToolGate, readGateMessage, toGateOutput } from './toolGate';
 
 type Headers = Record<string, string | string[] | undefined>;
 

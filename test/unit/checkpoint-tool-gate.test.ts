@@ -7,14 +7,13 @@ import { reviewSchema } from '../../shared/contract';
 import { parseFormSubmission, resolveSubmission, ReviewInputError } from '../../nodes/HumanCheckpoint/decisions';
 import { buildNotification } from '../../nodes/HumanCheckpoint/notify';
 import { buildOutputs } from '../../nodes/HumanCheckpoint/outputs';
-import { renderReviewPage } from '../../nodes/HumanCheckpoint/page/page';
+import { renderReviewPage, toGateReviewItem } from '../../nodes/HumanCheckpoint/page/page';
 import {
 	isToolGate,
 	neutraliseTimeoutInput,
 	readGateMessage,
 	readToolCall,
 	toGateOutput,
-	toGateReviewItem,
 } from '../../nodes/HumanCheckpoint/toolGate';
 
 /** A gate item as n8n's engine builds it: the agent's input merged with the tool call. */

@@ -7,7 +7,7 @@ import { answerEditor, renderAnswerEditor } from './answerEditor';
 import { answerAsText, type ReviewableItem } from '../decisions';
 import { isPlainObject } from '../edits';
 import { escapeHtml } from '../../../shared/html';
-import { renderToolCallRows, type ToolCall } from '../toolGate';
+import { agentInputFields, readToolCall, toolNameOf, type ToolCall } from '../toolGate';
 
 export { escapeHtml };
 
@@ -59,6 +59,23 @@ function renderFields(fields: Record<string, unknown>): string {
 	let text = JSON.stringify(fields, null, 2);
 	if (text.length > MAX_FIELDS_CHARS) text = `${text.slice(0, MAX_FIELDS_CHARS)}\n… (shortened)`;
 	return `<details><summary>Item fields</summary><pre>${escapeHtml(text)}</pre></details>`;
+}
+
+/** What the review page and the notification show for one gate item. */
+export function toGateReviewItem(json: Record<string, unknown>, index: number, message?: unknown): ReviewItemView {
+	return { index, fields: agentInputFields(json), toolCall: readToolCall(json, message) };
+}
+
+/** Rows of the review page's description list for one tool call (all text escaped). */
+function renderToolCallRows(call: ToolCall): string[] {
+	const rows: string[] = [];
+	const name = toolNameOf(call);
+	rows.push(`<dt>Tool</dt><dd><code>${escapeHtml(name ?? 'unknown')}</code></dd>`);
+	const input = isPlainObject(call.input) || Array.isArray(call.input) ? JSON.stringify(call.input, null, 2) : String(call.input ?? '');
+	rows.push(`<dt>Input</dt><dd><pre>${escapeHtml(input)}</pre></dd>`);
+	if (call.message) rows.push(`<dt>Message</dt><dd>${escapeHtml(call.message).replace(/\n/g, '<br>')}</dd>`);
+	rows.push('<dt>Note</dt><dd class="muted">Approving runs the tool with this input; rejecting tells the agent (with your comment, if you give one).</dd>');
+	return rows;
 }
 
 function renderConfidence(item: ReviewItemView): string {
