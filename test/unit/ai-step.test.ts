@@ -5,13 +5,13 @@
  */
 import { z } from 'zod/v4';
 
-import { NodeConnectionTypes, type IDataObject, type IExecuteFunctions, type INodeExecutionData, type INodeType } from 'n8n-workflow';
+import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
 
 import { AiClassify } from '../../nodes/AiClassify/AiClassify.node';
-import { type AiStepConfig, runAiStep } from '../../shared/aiStep';
-import { aiCredentials, aiOptionsProperty, providerProperties, resultKeyProperty } from '../../shared/node/aiProperties';
+import type { AiStepConfig } from '../../shared/aiStep';
 import { perSettings } from '../../shared/node/parameters';
 import { type ProviderServer, type Reply, startProviderServer } from '../provider-server';
+import { aiStepNode } from './helpers/aiStepNode';
 import { type OnError, providerCredentials, runNode } from './helpers/engine';
 
 const always = (reply: Reply) => () => reply;
@@ -33,27 +33,6 @@ const request = {
 	maxTokens: 256,
 };
 const ANSWER_SCHEMA = { type: 'number' };
-
-/** A node made of runAiStep and the given step, with the AI nodes' shared parameters and three outputs. */
-function stepNode<P>(config: AiStepConfig<P>): INodeType {
-	return {
-		description: {
-			displayName: 'AI Step',
-			name: 'aiStep',
-			group: ['transform'],
-			version: 1,
-			description: 'runAiStep around a step of the test',
-			defaults: { name: 'AI Step' },
-			inputs: [NodeConnectionTypes.Main],
-			outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main, NodeConnectionTypes.Main],
-			credentials: aiCredentials,
-			properties: [...providerProperties, resultKeyProperty('extract'), aiOptionsProperty()],
-		},
-		async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-			return await runAiStep(this, config);
-		},
-	};
-}
 
 /** A step that asks for the amount through the runner, under the given "no valid answer" policy. */
 function amountStep(noValidAnswer: 'review' | 'fail', prepares: number[] = []): AiStepConfig<{ unit: string }> {
@@ -87,7 +66,7 @@ function amountStep(noValidAnswer: 'review' | 'fail', prepares: number[] = []): 
 
 function run(config: AiStepConfig<{ unit: string }>, texts: string[], onError?: OnError) {
 	return runNode({
-		node: stepNode(config),
+		node: aiStepNode(config, 3),
 		items: texts.map((text) => ({ text })),
 		parameters: { provider: 'openai', model: 'gpt-4.1-mini', resultKey: 'extract', options: { reasks: 1, retries: 0 } },
 		credentials: providerCredentials(server),

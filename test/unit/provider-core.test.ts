@@ -3,10 +3,7 @@
  */
 import { z } from 'zod/v4';
 
-import { NodeConnectionTypes, type IExecuteFunctions, type INodeExecutionData, type INodeType } from 'n8n-workflow';
-
-import { type AiStepConfig, runAiStep } from '../../shared/aiStep';
-import { aiCredentials, aiOptionsProperty, providerProperties, resultKeyProperty } from '../../shared/node/aiProperties';
+import type { AiStepConfig } from '../../shared/aiStep';
 import { Limiter } from '../../shared/concurrency';
 import { costUsd, priceFor } from '../../shared/cost';
 import { AnthropicClient } from '../../shared/providers/anthropic';
@@ -23,6 +20,7 @@ import {
 	serverError,
 	startProviderServer,
 } from '../provider-server';
+import { aiStepNode } from './helpers/aiStepNode';
 import { type OnError, providerCredentials, runNode } from './helpers/engine';
 
 const always = (reply: Reply) => () => reply;
@@ -162,31 +160,10 @@ it('the cost on a result matches the usage the server reported', async () => {
 	);
 });
 
-/** A node made of runAiStep and the given per-item work, with the AI nodes' shared parameters. */
-function stepNode(config: AiStepConfig): INodeType {
-	return {
-		description: {
-			displayName: 'AI Step',
-			name: 'aiStep',
-			group: ['transform'],
-			version: 1,
-			description: 'runAiStep around a per-item function of the test',
-			defaults: { name: 'AI Step' },
-			inputs: [NodeConnectionTypes.Main],
-			outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main],
-			credentials: aiCredentials,
-			properties: [...providerProperties, resultKeyProperty('extract'), aiOptionsProperty()],
-		},
-		async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-			return await runAiStep(this, config);
-		},
-	};
-}
-
 /** runAiStep inside n8n's engine, as the AI nodes run it. */
 function runStep(config: AiStepConfig, items: Array<{ text: string }>, parameters: Record<string, unknown>, options: { onError?: OnError; apiKey?: string } = {}) {
 	return runNode({
-		node: stepNode(config),
+		node: aiStepNode(config, 2),
 		items,
 		parameters: { resultKey: 'extract', ...parameters },
 		credentials: providerCredentials(server, { openai: options.apiKey ?? 'sk-test-key' }),
@@ -236,7 +213,7 @@ describe('a node run (runAiStep)', () => {
 		server.setOptions({ latencyMs: 40 });
 		server.setResponder(always({ json: { amount: 1, reason: 'r' } }));
 		await runNode({
-			node: stepNode({
+			node: aiStepNode({
 				step: 'extract',
 				defaultKey: 'extract',
 				outputCount: 2,
@@ -246,7 +223,7 @@ describe('a node run (runAiStep)', () => {
 					samples.push(answer.samples.length);
 					return { output: 0, result: item.result({ answer: 1, confidence: null, confidenceMethod: 'none', reason: '', evidence: [], needsReview: false }, answer, {}) };
 				},
-			}),
+			}, 2),
 			items: Array.from({ length: 6 }, (_, i) => ({ text: `t${i}` })),
 			parameters: { provider: 'anthropic', model: 'claude-haiku-4-5', resultKey: 'extract', options: { concurrency: 2 } },
 			credentials: providerCredentials(server),
