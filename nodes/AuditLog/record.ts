@@ -10,14 +10,12 @@
  *   `usage` and `costUsd` keep their v1 meaning. The report reads both versions.
  */
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import type { z } from 'zod/v4';
 
 import {
 	AI_STEPS,
 	CONFIDENCE_METHODS,
 	LATEST_KEY,
-	GATE_BANDS,
-	REVIEW_DECISIONS,
 	aiResultSchema,
 	answerLabels,
 	gateSchema,
@@ -32,10 +30,12 @@ import {
 import { addUsage, emptyUsage } from '../../shared/cost';
 import { redact } from '../../shared/redact';
 import { canonicalJson, sha256 } from '../../shared/hash';
+import { jsonSchemaToZod } from '../../shared/schema/jsonSchemaToZod';
+import { AUDIT_RECORD_VERSIONS, auditRecordJsonSchema, type AuditRecord, type StepCost } from './recordSchema';
 
 export const AUDIT_RECORD_VERSION = 2;
 /** Every version the report and the schema read. */
-export const AUDIT_RECORD_VERSIONS = [1, 2] as const;
+export { AUDIT_RECORD_VERSIONS };
 
 /** Item fields the nodes of this package add; the input hash covers everything else. */
 export const CONTRACT_FIELDS = ['ai', 'gate', 'review', 'audit'] as const;
@@ -43,94 +43,12 @@ export const CONTRACT_FIELDS = ['ai', 'gate', 'review', 'audit'] as const;
 /** Field names never copied into a record. */
 export const SECRET_FIELD = /key|secret|token|password/i;
 
-const nullableString = z.string().nullable();
-
-/** One AI step on the item, as far as cost goes (v2). */
-export const stepCostSchema = z.object({
-	/** the key under `ai` */
-	key: z.string(),
-	step: nullableString,
-	decisionId: nullableString,
-	provider: nullableString,
-	model: nullableString,
-	usage: usageSchema,
-	costUsd: z.number(),
-});
-export type StepCost = z.infer<typeof stepCostSchema>;
-
-export const auditRecordSchema = z.object({
-	v: z.union([z.literal(1), z.literal(2)]),
-	// identity
-	recordId: z.string(),
-	stream: z.string(),
-	sequence: z.number().int().positive(),
-	workflowId: nullableString,
-	executionId: nullableString,
-	/** the Audit Log node that wrote the record */
-	nodeName: nullableString,
-	itemIndex: z.number().int().nonnegative(),
-	/** when the record was made (ISO 8601, UTC) */
-	at: z.string(),
-	// the input
-	inputHash: z.string(),
-	/** only when "Include Redacted Input" is on */
-	input: z.record(z.unknown()).optional(),
-	// the AI decision (all null when the item carries no AI result)
-	aiKey: nullableString,
-	step: nullableString,
-	decisionId: nullableString,
-	decidedAt: nullableString,
-	provider: nullableString,
-	model: nullableString,
-	responseId: nullableString,
-	/** hash of the prompt and settings that produced the decision */
-	promptHash: nullableString,
-	answer: z.unknown(),
-	/** the label the decision is counted under in reports: the gate's label, else a text answer */
-	label: nullableString,
-	confidence: z.number().nullable(),
-	confidenceMethod: z.enum(CONFIDENCE_METHODS).nullable(),
-	reason: nullableString,
-	needsReview: z.boolean().nullable(),
-	reviewReason: nullableString,
-	requiresApproval: z.boolean().nullable(),
-	// the gate
-	gate: z
-		.object({
-			band: z.enum(GATE_BANDS),
-			sampled: z.boolean(),
-			mode: z.string(),
-			high: z.number(),
-			low: z.number(),
-		})
-		.nullable(),
-	// the person
-	review: z
-		.object({
-			decision: z.enum(REVIEW_DECISIONS),
-			reviewer: nullableString,
-			comment: nullableString,
-			edits: z.record(z.object({ from: z.unknown(), to: z.unknown() })).nullable(),
-			decidedAt: nullableString,
-			waitedMs: z.number().nullable(),
-		})
-		.nullable(),
-	// cost of the recorded decision
-	usage: usageSchema.nullable(),
-	costUsd: z.number().nullable(),
-	/** v2: every AI step on the item, in the order the steps ran (absent in v1 records) */
-	steps: z.array(stepCostSchema).optional(),
-	/** v2: the sum over `steps` (absent in v1 records) */
-	total: z.object({ usage: usageSchema, costUsd: z.number() }).optional(),
-	attempts: z.number().nullable(),
-	latencyMs: z.number().nullable(),
-	error: nullableString,
-	// the chain
-	prevHash: z.string(),
-	prevRecordId: nullableString,
-	hash: z.string(),
-});
-export type AuditRecord = z.infer<typeof auditRecordSchema>;
+/**
+ * The record's published JSON Schema (recordSchema.ts), as the report enforces it when it reads a stream:
+ * the same document integrators validate against. Its type comes from that schema too.
+ */
+export const auditRecordSchema = jsonSchemaToZod(auditRecordJsonSchema, { strict: false, open: true }) as z.ZodType<AuditRecord>;
+export type { AuditRecord, StepCost };
 
 /** A record before the sink numbers and chains it. */
 export type AuditDraft = Omit<AuditRecord, 'stream' | 'sequence' | 'prevHash' | 'prevRecordId' | 'hash'>;

@@ -5,11 +5,14 @@
  * Both are turned into one resolved decision per input item, or a ReviewInputError that names the
  * item and the field (answered with 400; the execution stays paused so the reviewer can retry).
  */
-import { z } from 'zod';
-import type { JsonSchema } from '../../shared/schema/jsonSchemaToZod';
+import type { z } from 'zod/v4';
+import { jsonSchemaToZod, type JsonSchema } from '../../shared/schema/jsonSchemaToZod';
 import { answerChecker } from './answerCheck';
 import { answerEditor, readAnswerEditor } from './page/answerEditor';
 import { applyFieldEdits, isPlainObject, jsonEqual } from './edits';
+import { MAX_TEXT, REVIEW_ACTIONS, reviewDecisionJsonSchema, type ReviewSubmission } from './decisionSchema';
+
+export { REVIEW_ACTIONS, type ReviewSubmission };
 
 export class ReviewInputError extends Error {
 	constructor(message: string) {
@@ -18,28 +21,13 @@ export class ReviewInputError extends Error {
 	}
 }
 
-export const REVIEW_ACTIONS = ['approve', 'reject'] as const;
 export type ReviewAction = (typeof REVIEW_ACTIONS)[number];
 
-const MAX_TEXT = 10_000;
-
-export const itemDecisionSchema = z.object({
-	index: z.number().int().min(0),
-	decision: z.enum(REVIEW_ACTIONS),
-	/** field path -> new value (object answers), or the new value itself (label / action answers) */
-	edits: z.unknown().optional(),
-	/** the whole corrected answer (replaces it) */
-	answer: z.unknown().optional(),
-	comment: z.string().max(MAX_TEXT).optional(),
-});
-
-export const reviewSubmissionSchema = z.object({
-	reviewer: z.string().max(320).optional(),
-	/** applies to every item without its own comment */
-	comment: z.string().max(MAX_TEXT).optional(),
-	items: z.array(itemDecisionSchema).min(1),
-});
-export type ReviewSubmission = z.infer<typeof reviewSubmissionSchema>;
+/**
+ * The JSON call's published schema (decisionSchema.ts), as the node enforces it: the same document integrators
+ * validate against. Fields it does not name are dropped, as before, rather than refused.
+ */
+export const reviewSubmissionSchema = jsonSchemaToZod(reviewDecisionJsonSchema, { strict: false, open: true }) as z.ZodType<ReviewSubmission>;
 
 /** What the page and the decision logic need to know about one item under review. */
 export interface ReviewableItem {
@@ -68,7 +56,7 @@ export interface ResolvedReview {
 
 function zodMessage(error: z.ZodError): string {
 	return error.issues
-		.map((issue) => `${issue.path.length ? issue.path.join('.') : 'body'}: ${issue.message}`)
+		.map((issue) => `${issue.path.length ? issue.path.map(String).join('.') : 'body'}: ${issue.message}`)
 		.join('; ');
 }
 

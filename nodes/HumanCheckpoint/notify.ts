@@ -6,26 +6,12 @@
  */
 import type { ReviewItemView } from './page/page';
 import { toolNameOf } from './toolGate';
+import { MAX_NOTIFIED_ITEMS, type Notification, type NotificationItem } from './notificationSchema';
 
-export interface NotificationItem {
-	index: number;
-	answer: unknown;
-	confidence: number | null;
-	reason: string | null;
-	/** when the node gates an AI Agent's tool call: the tool, its input and n8n's Message */
-	tool?: string | null;
-	input?: unknown;
-	message?: string | null;
-}
-
-export interface Notification {
-	text: string;
-	reviewUrl: string;
-	items: NotificationItem[];
-}
+// the payload's shape is published (notificationSchema.ts); its types come from there
+export type { Notification, NotificationItem };
 
 const MAX_ANSWER_CHARS = 200;
-const MAX_ITEMS = 50;
 
 function shortAnswer(answer: unknown): unknown {
 	if (answer === undefined) return null;
@@ -42,7 +28,7 @@ export function buildNotification(title: string, reviewUrl: string, items: Revie
 	return {
 		text: `${title}: ${what}${deadline}. Open the review page: ${reviewUrl}`,
 		reviewUrl,
-		items: items.slice(0, MAX_ITEMS).map((item) => ({
+		items: items.slice(0, MAX_NOTIFIED_ITEMS).map((item) => ({
 			index: item.index,
 			answer: shortAnswer(item.answer),
 			confidence: item.confidence ?? null,

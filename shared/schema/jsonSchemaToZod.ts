@@ -19,6 +19,10 @@
  *
  * Strict mode (the default): properties that are not `required` become required-but-nullable, because OpenAI
  * strict structured output requires every property to be listed in `required`.
+ *
+ * Open mode (`open: true`), for schemas that only check data and are never sent to a model (the package's
+ * published wire formats): a schema without a type (annotations only) accepts any JSON value, and an object may
+ * be free-form (`additionalProperties` true or a schema, with or without named properties).
  */
 import { z } from 'zod/v4';
 
@@ -104,11 +108,14 @@ const REFUSALS: Record<string, string> = {
 export interface ConvertOptions {
 	/** optional properties become required and nullable (OpenAI strict mode); default true */
 	strict?: boolean;
+	/** the schema only checks data, never goes to a model: untyped values and free-form objects are accepted; default false */
+	open?: boolean;
 }
 
 interface Ctx {
 	root: JsonSchema;
 	strict: boolean;
+	open: boolean;
 	/** $refs being expanded, to refuse recursion */
 	expanding: string[];
 }
@@ -144,7 +151,7 @@ function pointer(path: string, ...parts: Array<string | number>): string {
 /** Converts a JSON Schema to zod. Throws UnsupportedSchemaError naming the keyword and its path. */
 export function jsonSchemaToZod(schema: unknown, options: ConvertOptions = {}): z.ZodType {
 	if (!isObject(schema)) throw new UnsupportedSchemaError('(schema)', '#', 'the schema must be a JSON object');
-	return convert(schema, '#', { root: schema, strict: options.strict ?? true, expanding: [] });
+	return convert(schema, '#', { root: schema, strict: options.strict ?? true, open: options.open ?? false, expanding: [] });
 }
 
 /**
@@ -153,7 +160,7 @@ export function jsonSchemaToZod(schema: unknown, options: ConvertOptions = {}): 
  */
 export function jsonSchemaToZodAt(root: JsonSchema, schema: unknown, path: string, options: ConvertOptions = {}): z.ZodType {
 	if (!isObject(schema)) throw new UnsupportedSchemaError('(schema)', path, 'must be a JSON object');
-	return convert(schema, path, { root, strict: options.strict ?? true, expanding: [] });
+	return convert(schema, path, { root, strict: options.strict ?? true, open: options.open ?? false, expanding: [] });
 }
 
 /** Follows a local $ref; returns the target and its path. */
@@ -233,6 +240,7 @@ function convert(schema: JsonSchema, path: string, ctx: Ctx): z.ZodType {
 		if (type === undefined) {
 			if (isObject(schema.properties)) type = 'object';
 			else if (schema.items !== undefined) type = 'array';
+			else if (ctx.open && Object.keys(schema).every((k) => ANNOTATIONS.has(k) || k.startsWith('x-'))) return described(z.unknown());
 			else throw new UnsupportedSchemaError('type', path, 'every value needs a "type" (or enum / const) so the model knows what to give');
 		}
 		switch (type) {
@@ -348,11 +356,17 @@ function numberSchema(schema: JsonSchema, path: string, integer: boolean): z.Zod
 }
 
 function objectSchema(schema: JsonSchema, path: string, ctx: Ctx): z.ZodType {
-	if (schema.additionalProperties !== undefined && schema.additionalProperties !== false) {
-		throw new UnsupportedSchemaError('additionalProperties', path, REFUSALS.additionalProperties);
+	// open mode reads a missing additionalProperties as JSON Schema does (anything goes); model answers allow no extras anyway
+	const extra = schema.additionalProperties ?? (ctx.open ? true : undefined);
+	if (extra !== undefined && extra !== false) {
+		if (!ctx.open) throw new UnsupportedSchemaError('additionalProperties', path, REFUSALS.additionalProperties);
+		if (extra !== true && !isObject(extra)) throw new UnsupportedSchemaError('additionalProperties', path, 'must be true, false or a schema');
 	}
-	const properties = schema.properties;
-	if (!isObject(properties) || Object.keys(properties).length === 0) {
+	// open mode: the values of fields not named in properties (e.g. a map `path -> { from, to }`)
+	const rest = extra === undefined || extra === false ? undefined : isObject(extra) ? convert(extra, pointer(path, 'additionalProperties'), ctx) : z.unknown();
+	const properties = schema.properties ?? (ctx.open ? {} : undefined);
+	if (rest && isObject(properties) && Object.keys(properties).length === 0) return z.record(z.string(), rest);
+	if (!isObject(properties) || (Object.keys(properties).length === 0 && !ctx.open)) {
 		throw new UnsupportedSchemaError('properties', path, 'an object needs at least one named property (free-form objects are not supported)');
 	}
 	const required = schema.required ?? [];
@@ -369,7 +383,7 @@ function objectSchema(schema: JsonSchema, path: string, ctx: Ctx): z.ZodType {
 		const isRequired = required.includes(name);
 		shape[name] = isRequired ? converted : ctx.strict ? converted.nullable() : converted.optional();
 	}
-	return z.object(shape);
+	return rest ? z.object(shape).catchall(rest) : z.object(shape);
 }
 
 function arraySchema(schema: JsonSchema, path: string, ctx: Ctx): z.ZodType {

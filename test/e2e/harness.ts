@@ -171,7 +171,8 @@ export async function n8nInstall(): Promise<N8nInstall> {
 // Packing
 
 const PACKED_INPUTS = ['nodes', 'credentials', 'shared', 'icons'];
-const PACKED_FILES = ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'gulpfile.js', '.npmrc', 'README.md', 'LICENSE', 'LICENSE.md'];
+// scripts/write-schemas.js: `npm run build` writes the published JSON Schemas (dist/schemas) with it
+const PACKED_FILES = ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'gulpfile.js', 'scripts/write-schemas.js', '.npmrc', 'README.md', 'LICENSE', 'LICENSE.md'];
 
 function hashSources(): string {
 	const hash = createHash('sha256');

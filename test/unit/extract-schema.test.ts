@@ -116,6 +116,50 @@ describe('jsonSchemaToZod', () => {
 	});
 });
 
+describe('jsonSchemaToZod open mode (published wire formats, never sent to a model)', () => {
+	const wire = {
+		type: 'object',
+		properties: {
+			answer: { description: 'any JSON value' },
+			input: { type: 'object', additionalProperties: true },
+			edits: {
+				type: ['object', 'null'],
+				additionalProperties: { type: 'object', properties: { from: {}, to: {} }, additionalProperties: false },
+			},
+			meta: { type: 'object', properties: { a: { type: 'string' } } },
+		},
+		required: ['answer', 'edits'],
+	};
+
+	it('stays refused without it: untyped values and free-form objects', () => {
+		expect(refusal({ type: 'object', properties: { a: {} } }).keyword).toBe('type');
+		expect(refusal({ type: 'object', properties: { a: { type: 'object', additionalProperties: { type: 'string' } } } }).keyword).toBe('additionalProperties');
+	});
+
+	it('accepts any value for an untyped schema, maps for additionalProperties, and keeps unnamed fields where the schema allows them', () => {
+		const schema = jsonSchemaToZod(wire, { strict: false, open: true });
+		const value = { answer: [1, 'a', { b: null }], input: { x: 1, y: { z: 'w' } }, edits: { 'ai.classify.answer': { from: 'a', to: 'b' } }, meta: { a: 'x', extra: 1 } };
+		expect(schema.parse(value)).toEqual(value);
+		expect(schema.safeParse({ ...value, edits: null }).success).toBe(true);
+		expect(schema.safeParse({ answer: null, edits: null }).success).toBe(true);
+		// the map's values are checked: a member that is not a { from, to } object fails
+		expect(schema.safeParse({ ...value, edits: { 'ai.classify.answer': 'b' } }).success).toBe(false);
+		expect(schema.safeParse({ ...value, input: 'text' }).success).toBe(false);
+		expect(schema.safeParse({ ...value, meta: { a: 1 } }).success).toBe(false);
+	});
+
+	it('still refuses an additionalProperties that is neither a boolean nor a schema', () => {
+		let caught: unknown;
+		try {
+			jsonSchemaToZod({ type: 'object', properties: { a: { type: 'string' } }, additionalProperties: 'yes' }, { open: true });
+		} catch (error) {
+			caught = error;
+		}
+		expect(caught).toBeInstanceOf(UnsupportedSchemaError);
+		expect((caught as UnsupportedSchemaError).keyword).toBe('additionalProperties');
+	});
+});
+
 describe('describing the record', () => {
 	it('turns a field list into fields of every type', () => {
 		const fields = fieldsOf(
