@@ -10,11 +10,12 @@
  *   `usage` and `costUsd` keep their v1 meaning. The report reads both versions.
  */
 import { randomUUID } from 'node:crypto';
+// the contract's schemas are zod 3; the record's schema, converted from JSON Schema, is zod 4
+import type { ZodTypeAny } from 'zod';
 import type { z } from 'zod/v4';
 
 import {
 	AI_STEPS,
-	CONFIDENCE_METHODS,
 	LATEST_KEY,
 	aiResultSchema,
 	answerLabels,
@@ -155,7 +156,7 @@ function readAiResult(value: unknown): AiFields | undefined {
 	if (!step && !str(value.decisionId)) return undefined;
 	const shape = (step ? stepResultSchema.optionsMap.get(step)! : aiResultSchema).shape;
 	const fields: Json = {};
-	for (const [name, schema] of Object.entries(shape) as Array<[string, z.ZodTypeAny]>) {
+	for (const [name, schema] of Object.entries(shape) as Array<[string, ZodTypeAny]>) {
 		const field = schema.safeParse(value[name]);
 		if (field.success && field.data !== undefined) fields[name] = field.data;
 	}
