@@ -1,7 +1,9 @@
 /**
  * `npm run demo`: a local n8n at http://localhost:5678 with this package installed from its npm pack, the
  * examples imported, and the example workflows run on the sample data, printing where each item went.
- * Without ANTHROPIC_API_KEY / OPENAI_API_KEY the bundled local provider server answers (scripted answers).
+ * Without ANTHROPIC_API_KEY / OPENAI_API_KEY the bundled local provider server replays the answers recorded per
+ * sample ticket (examples/data/recorded-answers.json); samples without a recording get its keyword script.
+ * Each ticket's route is compared with the route its sample expects (`expected` in examples/data/tickets.json).
  * Run through scripts/demo.sh (which builds, installs n8n once, and loads this file).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -11,12 +13,15 @@ import * as path from 'node:path';
 import * as readline from 'node:readline';
 
 import { REPO_ROOT, nodeOutputs, startN8n, type N8n } from '../test/e2e/harness';
+import { routedAsExpected, routeOf, type Ticket } from '../test/e2e/triage-helpers';
 
 const PORT = Number(process.env.DEMO_PORT ?? 5678);
 const USER_FOLDER = path.join(REPO_ROOT, '.cache', 'demo', 'n8n');
 const OWNER = { email: 'demo@example.com', password: 'Governed-AI-demo-1', firstName: 'Demo', lastName: 'Owner' };
 const EXAMPLES = path.join(REPO_ROOT, 'examples');
 const PROVIDER_CLI = path.join(REPO_ROOT, 'test', 'provider-server', 'cli.ts');
+const RECORDED_ANSWERS = path.join(EXAMPLES, 'data', 'recorded-answers.json');
+const RECORDED_SAMPLES = path.join(EXAMPLES, 'data', 'tickets.json');
 /** Credential ids the example workflows refer to. */
 const OPENAI_CREDENTIAL = { id: 'localprovider', name: 'Local provider' };
 const ANTHROPIC_CREDENTIAL = { id: 'localanthropic', name: 'Local provider (Anthropic)' };
@@ -40,7 +45,7 @@ async function startProvider(): Promise<Provider> {
 	if (!fs.existsSync(PROVIDER_CLI)) {
 		throw new Error(`no provider: set OPENAI_API_KEY or ANTHROPIC_API_KEY, or add the local provider server (${PROVIDER_CLI})`);
 	}
-	const child: ChildProcess = spawn(process.execPath, ['-r', path.join(__dirname, 'register-ts.js'), PROVIDER_CLI, '--port', '0', '--latency-ms', '150'], {
+	const child: ChildProcess = spawn(process.execPath, ['-r', path.join(__dirname, 'register-ts.js'), PROVIDER_CLI, '--port', '0', '--latency-ms', '150', '--recorded', RECORDED_ANSWERS, '--samples', RECORDED_SAMPLES], {
 		cwd: REPO_ROOT,
 		stdio: ['ignore', 'pipe', 'inherit'],
 	});
@@ -149,6 +154,25 @@ function describeRoute(execution: any, workflow: any): string {
 	return `${steps.join(' → ')}${status}\n      ${facts.join('; ') || '(no AI result on the item)'}`;
 }
 
+/** "✓ route auto → refund, as expected" or "✗ …, expected …" for one triage ticket, counted in `checked`. */
+function checkRoute(execution: any, ticket: Ticket, checked: { asExpected: number; toPerson: number; of: number }): string {
+	let route: string;
+	try {
+		route = routeOf(execution);
+	} catch {
+		route = `(no route: ${execution.status})`;
+	}
+	checked.of++;
+	if (routedAsExpected(ticket, route)) {
+		checked.asExpected++;
+		const sampled = route === 'review (sampled)' ? ' (a confident answer drawn for the audit sample: a person checks it)' : '';
+		return `✓ route ${route}, as expected${sampled}`;
+	}
+	const toPerson = /review|reject|escalate/.test(route);
+	if (toPerson) checked.toPerson++;
+	return `✗ route ${route}, expected ${ticket.expected.route}${toPerson ? ' (unsure, so a person decides)' : ''}`;
+}
+
 async function runSamples(n8n: N8n, imported: Array<{ file: string; id: string; workflow: any }>) {
 	const dataDir = path.join(EXAMPLES, 'data');
 	const dataFiles = fs.existsSync(dataDir) ? fs.readdirSync(dataDir).filter((f) => f.endsWith('.json')) : [];
@@ -160,6 +184,8 @@ async function runSamples(n8n: N8n, imported: Array<{ file: string; id: string; 
 		if (!example || !dataFile || !hook) continue;
 		const samples: any[] = JSON.parse(fs.readFileSync(path.join(dataDir, dataFile), 'utf8'));
 		log(`\n▶ ${example.workflow.name}: ${samples.length} sample ${run.what}s from examples/data/${dataFile}`);
+		// the triage example's routes are compared with the route each sample ticket expects
+		const checked = run.what === 'ticket' ? { asExpected: 0, toPerson: 0, of: 0 } : undefined;
 		for (const [i, sample] of samples.entries()) {
 			const before = new Set((await n8n.executions(example.id)).map((e) => e.id));
 			const res = await n8n.webhook(hook, sample);
@@ -174,6 +200,11 @@ async function runSamples(n8n: N8n, imported: Array<{ file: string; id: string; 
 			const label = sample.subject ?? sample.title ?? sample.company ?? sample.text ?? sample.body ?? sample.message ?? '';
 			log(`  ${i + 1}. ${sample.id ? `${sample.id} ` : ''}"${String(label).slice(0, 70)}"`);
 			log(`      ${describeRoute(execution, example.workflow)}`);
+			if (checked && sample.expected?.route) log(`      ${checkRoute(execution, sample, checked)}`);
+		}
+		if (checked?.of) {
+			log(`\n  ${checked.asExpected} of ${checked.of} tickets routed as expected` +
+				(checked.of > checked.asExpected ? `; of the other ${checked.of - checked.asExpected}, ${checked.toPerson} went to a person (review, reject or escalate)` : '') + '.');
 		}
 		ran++;
 	}
@@ -193,7 +224,7 @@ async function main() {
 	process.on('SIGTERM', () => void shutdown(0));
 
 	log(provider.scripted
-		? `Provider: the bundled local provider server at ${provider.url} — ANSWERS ARE SCRIPTED (set OPENAI_API_KEY or ANTHROPIC_API_KEY for a real model).`
+		? `Provider: the bundled local provider server at ${provider.url} — NO MODEL IS CALLED. It replays the answers RECORDED per sample ticket in examples/data/recorded-answers.json (written in advance to show what a good model answers, a few deliberately unsure); invoices and leads have no recording and get its keyword-SCRIPTED answers. Set OPENAI_API_KEY or ANTHROPIC_API_KEY for a real model.`
 		: `Provider: the real ${provider.kind === 'openai' ? 'OpenAI' : 'Anthropic'} API (your API key; calls cost money).`);
 	log(`Starting n8n on http://localhost:${PORT} (user folder ${path.relative(REPO_ROOT, USER_FOLDER)}) …`);
 	try {
@@ -227,7 +258,7 @@ async function main() {
  n8n editor:  http://localhost:${PORT}
  log in:      ${OWNER.email} / ${OWNER.password}
  audit log:   ${path.relative(REPO_ROOT, path.join(USER_FOLDER, '.n8n', 'governed-ai-audit'))}/<stream>.jsonl (File sink default)
- ${provider.scripted ? 'answers:     SCRIPTED by the local provider server (no real model)' : `answers:     real ${provider.kind} model`}
+ ${provider.scripted ? 'answers:     RECORDED per sample ticket (examples/data/recorded-answers.json), keyword-scripted for invoices and leads; no real model' : `answers:     real ${provider.kind} model`}
  Ctrl-C stops n8n${provider.scripted ? ' and the provider server' : ''}.
 ────────────────────────────────────────────────────────────────`);
 	// Keep running until Ctrl-C (the handlers above stop everything).
