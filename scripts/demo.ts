@@ -2,8 +2,8 @@
  * `npm run demo`: a local n8n at http://localhost:5678 with this package installed from its npm pack, the
  * examples imported, and the example workflows run on the sample data, printing where each item went.
  * Without ANTHROPIC_API_KEY / OPENAI_API_KEY the bundled local provider server replays the answers recorded per
- * sample ticket (examples/data/recorded-answers.json); samples without a recording get its keyword script.
- * Each ticket's route is compared with the route its sample expects (`expected` in examples/data/tickets.json).
+ * sample ticket and lead (examples/data/recorded-answers.json); the invoices get its scripted extraction.
+ * Each ticket's route and each lead's action is compared with what its sample expects (`expected`).
  * Run through scripts/demo.sh (which builds, installs n8n once, and loads this file).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -21,7 +21,7 @@ const OWNER = { email: 'demo@example.com', password: 'Governed-AI-demo-1', first
 const EXAMPLES = path.join(REPO_ROOT, 'examples');
 const PROVIDER_CLI = path.join(REPO_ROOT, 'test', 'provider-server', 'cli.ts');
 const RECORDED_ANSWERS = path.join(EXAMPLES, 'data', 'recorded-answers.json');
-const RECORDED_SAMPLES = path.join(EXAMPLES, 'data', 'tickets.json');
+const RECORDED_SAMPLES = ['tickets.json', 'leads.json'].map((f) => path.join(EXAMPLES, 'data', f)).join(',');
 /** Credential ids the example workflows refer to. */
 const OPENAI_CREDENTIAL = { id: 'localprovider', name: 'Local provider' };
 const ANTHROPIC_CREDENTIAL = { id: 'localanthropic', name: 'Local provider (Anthropic)' };
@@ -154,23 +154,31 @@ function describeRoute(execution: any, workflow: any): string {
 	return `${steps.join(' → ')}${status}\n      ${facts.join('; ') || '(no AI result on the item)'}`;
 }
 
-/** "✓ route auto → refund, as expected" or "✗ …, expected …" for one triage ticket, counted in `checked`. */
-function checkRoute(execution: any, ticket: Ticket, checked: { asExpected: number; toPerson: number; of: number }): string {
-	let route: string;
+/** Where a sample went: a ticket's route through the triage example, or the action AI Decide chose for a lead. */
+function routeTaken(execution: any, workflow: any, sample: any): string {
 	try {
-		route = routeOf(execution);
+		if (sample.expected?.route) return routeOf(execution);
+		const decide = workflow.nodes.find((n: any) => n.type === 'n8n-nodes-governed-ai.aiDecide');
+		const used = nodeOutputs(execution?.data?.resultData?.runData ?? {}, decide.name).findIndex((items) => items.length > 0);
+		return outputName(decide, used).toLowerCase();
 	} catch {
-		route = `(no route: ${execution.status})`;
+		return `(no route: ${execution.status})`;
 	}
+}
+
+/** "✓ route auto → refund, as expected" or "✗ …, expected …" for one sample, counted in `checked`. */
+function checkRoute(execution: any, workflow: any, sample: any, checked: { asExpected: number; toPerson: number; of: number }): string {
+	const route = routeTaken(execution, workflow, sample);
+	const expected: string = sample.expected.route ?? sample.expected.action;
 	checked.of++;
-	if (routedAsExpected(ticket, route)) {
+	if (sample.expected.route ? routedAsExpected(sample as Ticket, route) : route === expected) {
 		checked.asExpected++;
 		const sampled = route === 'review (sampled)' ? ' (a confident answer drawn for the audit sample: a person checks it)' : '';
 		return `✓ route ${route}, as expected${sampled}`;
 	}
 	const toPerson = /review|reject|escalate/.test(route);
 	if (toPerson) checked.toPerson++;
-	return `✗ route ${route}, expected ${ticket.expected.route}${toPerson ? ' (unsure, so a person decides)' : ''}`;
+	return `✗ route ${route}, expected ${expected}${toPerson ? ' (unsure, so a person decides)' : ''}`;
 }
 
 async function runSamples(n8n: N8n, imported: Array<{ file: string; id: string; workflow: any }>) {
@@ -184,8 +192,8 @@ async function runSamples(n8n: N8n, imported: Array<{ file: string; id: string; 
 		if (!example || !dataFile || !hook) continue;
 		const samples: any[] = JSON.parse(fs.readFileSync(path.join(dataDir, dataFile), 'utf8'));
 		log(`\n▶ ${example.workflow.name}: ${samples.length} sample ${run.what}s from examples/data/${dataFile}`);
-		// the triage example's routes are compared with the route each sample ticket expects
-		const checked = run.what === 'ticket' ? { asExpected: 0, toPerson: 0, of: 0 } : undefined;
+		// the triage example's routes and the lead routing's actions are compared with what each sample expects
+		const checked = run.what === 'ticket' || run.what === 'lead' ? { asExpected: 0, toPerson: 0, of: 0 } : undefined;
 		for (const [i, sample] of samples.entries()) {
 			const before = new Set((await n8n.executions(example.id)).map((e) => e.id));
 			const res = await n8n.webhook(hook, sample);
@@ -200,10 +208,10 @@ async function runSamples(n8n: N8n, imported: Array<{ file: string; id: string; 
 			const label = sample.subject ?? sample.title ?? sample.company ?? sample.text ?? sample.body ?? sample.message ?? '';
 			log(`  ${i + 1}. ${sample.id ? `${sample.id} ` : ''}"${String(label).slice(0, 70)}"`);
 			log(`      ${describeRoute(execution, example.workflow)}`);
-			if (checked && sample.expected?.route) log(`      ${checkRoute(execution, sample, checked)}`);
+			if (checked && sample.expected) log(`      ${checkRoute(execution, example.workflow, sample, checked)}`);
 		}
 		if (checked?.of) {
-			log(`\n  ${checked.asExpected} of ${checked.of} tickets routed as expected` +
+			log(`\n  ${checked.asExpected} of ${checked.of} ${run.what}s routed as expected` +
 				(checked.of > checked.asExpected ? `; of the other ${checked.of - checked.asExpected}, ${checked.toPerson} went to a person (review, reject or escalate)` : '') + '.');
 		}
 		ran++;
@@ -224,7 +232,7 @@ async function main() {
 	process.on('SIGTERM', () => void shutdown(0));
 
 	log(provider.scripted
-		? `Provider: the bundled local provider server at ${provider.url} — NO MODEL IS CALLED. It replays the answers RECORDED per sample ticket in examples/data/recorded-answers.json (written in advance to show what a good model answers, a few deliberately unsure); invoices and leads have no recording and get its keyword-SCRIPTED answers. Set OPENAI_API_KEY or ANTHROPIC_API_KEY for a real model.`
+		? `Provider: the bundled local provider server at ${provider.url} — NO MODEL IS CALLED. It replays the answers RECORDED per sample ticket and lead in examples/data/recorded-answers.json (written in advance to show what a good model answers, a few deliberately unsure); the invoices get its SCRIPTED extraction (read from the "Label: value" lines). Set OPENAI_API_KEY or ANTHROPIC_API_KEY for a real model.`
 		: `Provider: the real ${provider.kind === 'openai' ? 'OpenAI' : 'Anthropic'} API (your API key; calls cost money).`);
 	log(`Starting n8n on http://localhost:${PORT} (user folder ${path.relative(REPO_ROOT, USER_FOLDER)}) …`);
 	try {
@@ -258,7 +266,7 @@ async function main() {
  n8n editor:  http://localhost:${PORT}
  log in:      ${OWNER.email} / ${OWNER.password}
  audit log:   ${path.relative(REPO_ROOT, path.join(USER_FOLDER, '.n8n', 'governed-ai-audit'))}/<stream>.jsonl (File sink default)
- ${provider.scripted ? 'answers:     RECORDED per sample ticket (examples/data/recorded-answers.json), keyword-scripted for invoices and leads; no real model' : `answers:     real ${provider.kind} model`}
+ ${provider.scripted ? 'answers:     RECORDED per sample ticket and lead (examples/data/recorded-answers.json), scripted for invoices; no real model' : `answers:     real ${provider.kind} model`}
  Ctrl-C stops n8n${provider.scripted ? ' and the provider server' : ''}.
 ────────────────────────────────────────────────────────────────`);
 	// Keep running until Ctrl-C (the handlers above stop everything).

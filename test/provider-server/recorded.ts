@@ -1,7 +1,8 @@
 /**
  * Replays answers recorded per sample (examples/data/recorded-answers.json) instead of guessing from
- * keywords, so the demo without an API key shows what a good model does on the sample tickets, and the
- * tests use the same answers. A request is matched to its sample by the sample's subject in the prompt.
+ * keywords, so the demo without an API key shows what a good model does on the sample tickets and leads,
+ * and the tests use the same answers. A request is matched to its sample by the ticket's subject or the
+ * lead's message in the prompt.
  */
 import * as fs from 'node:fs';
 
@@ -19,21 +20,27 @@ export interface RecordedAnswer {
 export interface RecordedAnswers {
 	about?: string;
 	tickets: Record<string, { classify: RecordedAnswer; decide?: RecordedAnswer }>;
+	leads?: Record<string, { decide: RecordedAnswer }>;
 }
 
-/** What a sample needs to be recognised in a prompt. */
+/** What a sample needs to be recognised in a prompt: a ticket's subject, or a lead's message. */
 export interface RecordedSample {
 	id: string;
-	subject: string;
+	subject?: string;
+	message?: string;
 }
+
+const matchText = (s: RecordedSample): string => s.subject ?? s.message ?? '';
 
 /** The reason shown in n8n, on the review page and in the audit log says it was recorded, not answered live. */
 export const RECORDED_PREFIX = 'Recorded answer: ';
 
-/** The sample a request is about: the one whose subject the prompt holds (longest match wins). */
+/** The sample a request is about: the one whose subject or message the prompt holds (longest match wins). */
 function sampleOf(req: RecordedRequest, samples: RecordedSample[]): RecordedSample | undefined {
 	const text = JSON.stringify(req.body?.messages ?? []);
-	return samples.filter((s) => text.includes(s.subject)).sort((a, b) => b.subject.length - a.subject.length)[0];
+	return samples
+		.filter((s) => matchText(s) && text.includes(matchText(s)))
+		.sort((a, b) => matchText(b).length - matchText(a).length)[0];
 }
 
 /**
@@ -43,10 +50,11 @@ function sampleOf(req: RecordedRequest, samples: RecordedSample[]): RecordedSamp
  */
 export function recordedAnswer(req: RecordedRequest, answers: RecordedAnswers, samples: RecordedSample[]): Reply | undefined {
 	const sample = sampleOf(req, samples);
-	const recorded = sample && answers.tickets[sample.id];
+	const recorded: { classify?: RecordedAnswer; decide?: RecordedAnswer } | undefined = sample && (answers.tickets[sample.id] ?? answers.leads?.[sample.id]);
 	if (!recorded) return undefined;
 	const props = (req.schema as { properties?: Record<string, any> } | undefined)?.properties ?? {};
 	if (props.label) {
+		if (!recorded.classify) return undefined;
 		const { label, confidence, reason, evidence } = recorded.classify;
 		return jsonWithLogprobs({ label, reason: RECORDED_PREFIX + reason, evidence }, { [label!]: Math.log(confidence) });
 	}
@@ -63,9 +71,9 @@ export function recordedResponder(answers: RecordedAnswers, samples: RecordedSam
 	return (req, i) => recordedAnswer(req, answers, samples) ?? otherwise(req, i);
 }
 
-/** Reads the answers file and the sample files it answers for. */
+/** Reads the answers file and the sample files it answers for (tickets.json, leads.json). */
 export function loadRecorded(answersFile: string, sampleFiles: string[]): { answers: RecordedAnswers; samples: RecordedSample[] } {
 	const answers = JSON.parse(fs.readFileSync(answersFile, 'utf8')) as RecordedAnswers;
 	const samples = sampleFiles.flatMap((file) => JSON.parse(fs.readFileSync(file, 'utf8')) as RecordedSample[]);
-	return { answers, samples: samples.filter((s) => typeof s.subject === 'string' && answers.tickets[s.id]) };
+	return { answers, samples: samples.filter((s) => matchText(s) && (answers.tickets[s.id] || answers.leads?.[s.id])) };
 }

@@ -47,6 +47,19 @@ describe('the recorded answers for the sample tickets', () => {
 		for (const t of wrongLabel) expect(recordedAnswers.tickets[t.id].classify.confidence).toBeLessThan(0.8);
 	});
 
+	it('answer the sample leads the model is asked about with the action each expects, except an unsure one', () => {
+		const leads: Array<{ id: string; message: string; expected: { action: string } }> = loadExample('data/leads.json');
+		const recorded = recordedAnswers.leads ?? {};
+		expect(Object.keys(recorded).length).toBeGreaterThanOrEqual(4);
+		for (const [id, { decide }] of Object.entries(recorded)) {
+			const lead = leads.find((l) => l.id === id)!;
+			for (const quote of decide.evidence) expect({ id, quote, found: lead.message.includes(quote) }).toEqual({ id, quote, found: true });
+			// the one whose action differs is below AI Decide's threshold (0.7): it escalates to a person
+			if (decide.action !== lead.expected.action) expect(decide.confidence).toBeLessThan(0.7);
+		}
+		expect(Object.values(recorded).filter((r) => r.decide.confidence < 0.7)).toHaveLength(1);
+	});
+
 	it('are replayed by the provider server with a reason that says they are recorded', () => {
 		const ticket = sampleTickets[0];
 		const req = (properties: object) =>
@@ -57,5 +70,10 @@ describe('the recorded answers for the sample tickets', () => {
 		expect(decide.json).toMatchObject({ action: 'refund', confidence: 0.92, reason: expect.stringMatching(/^Recorded answer: /) });
 		// an action a rule withheld is not answered from the recording
 		expect(recordedAnswer(req({ action: { enum: ['reply_with_article'] } }), recordedAnswers, sampleTickets)).toBeUndefined();
+		// a lead quoting a ticket's subject word for word is answered as the lead (its longer message wins)
+		const leads = loadExample('data/leads.json');
+		const lead = leads.find((l: any) => l.id === 'L-303');
+		const leadReq = { body: { messages: [{ role: 'user', content: JSON.stringify(lead) }] }, schema: { properties: { action: { enum: ['book_sales_call', 'route_to_partner_team', 'send_to_nurture', 'discard_as_spam'] } } } } as unknown as RecordedRequest;
+		expect((recordedAnswer(leadReq, recordedAnswers, [...sampleTickets, ...leads]) as any).json).toMatchObject({ action: 'route_to_partner_team', confidence: 0.9 });
 	});
 });
