@@ -178,7 +178,7 @@ function checkRoute(execution: any, workflow: any, sample: any, checked: { asExp
 	}
 	const toPerson = /review|reject|escalate/.test(route);
 	if (toPerson) checked.toPerson++;
-	return `✗ route ${route}, expected ${expected}${toPerson ? ' (unsure, so a person decides)' : ''}`;
+	return `✗ route ${route}, expected ${expected}${toPerson ? ' (not acted on: a person decides)' : ''}`;
 }
 
 async function runSamples(n8n: N8n, imported: Array<{ file: string; id: string; workflow: any }>) {

@@ -187,7 +187,7 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bott
 table{border-collapse:collapse;font-size:13px;margin:6px 0 14px}th,td{border:1px solid ${COLORS.grid};padding:4px 8px;text-align:left}th{background:#f4f5f8}
 .charts{display:flex;flex-wrap:wrap;gap:18px}svg .t{font-size:13px;font-weight:600;fill:${COLORS.text}}svg .s{font-size:10px;fill:#6b7185}
 .empty{color:#6b7185;font-style:italic}.note{font-size:12px;color:#6b7185}.cols{display:flex;flex-wrap:wrap;gap:24px;align-items:flex-start}
-.scroll{max-width:100%;overflow-x:auto}.scroll table{margin:0}.scroll{margin:6px 0 14px}td{overflow-wrap:normal}
+.scroll{max-width:100%;overflow-x:auto}.scroll table{margin:0}.scroll{margin:6px 0 14px}th,td{overflow-wrap:normal}th{white-space:nowrap}
 .charts>svg{flex:1 1 280px;height:auto}.cols>.scroll{flex:0 1 auto}
 @media (max-width:600px){body{margin:12px}.tile{min-width:0;flex:1 1 40%}}
 </style></head><body>
