@@ -44,6 +44,8 @@ describe('the HTML report at a phone\'s width', () => {
 		const fixed = [...css.matchAll(/(?<![-\w])(?:min-width|width)\s*:\s*(\d+)px/g)].map((m) => Number(m[1]));
 		for (const px of fixed) expect(px).toBeLessThanOrEqual(390);
 		expect(css).toMatch(/\.scroll\{[^}]*overflow-x:auto/);
+		// cells keep their words: a narrow table scrolls in its box rather than breaking headers letter by letter
+		expect(css).toContain('th,td{overflow-wrap:normal}');
 		const tables = html.match(/<table>/g)!.length;
 		expect(html.match(/<div class="scroll"><table>/g)).toHaveLength(tables);
 		expect(html).toContain('name="viewport" content="width=device-width, initial-scale=1"');
