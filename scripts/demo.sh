@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # npm run demo: build the package, install n8n once (cache), start n8n at http://localhost:5678 with the
 # package installed from its npm pack, import the examples and run them on the sample data.
-# Uses OPENAI_API_KEY / ANTHROPIC_API_KEY when set; otherwise the bundled local provider server (scripted).
+# Uses OPENAI_API_KEY / ANTHROPIC_API_KEY when set; otherwise the bundled local provider server, which replays
+# the answers recorded per sample ticket (examples/data/recorded-answers.json).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -1,7 +1,9 @@
 /**
  * `npm run demo`: a local n8n at http://localhost:5678 with this package installed from its npm pack, the
  * examples imported, and the example workflows run on the sample data, printing where each item went.
- * Without ANTHROPIC_API_KEY / OPENAI_API_KEY the bundled local provider server answers (scripted answers).
+ * Without ANTHROPIC_API_KEY / OPENAI_API_KEY the bundled local provider server replays the answers recorded per
+ * sample ticket and lead (examples/data/recorded-answers.json); the invoices get its scripted extraction.
+ * Each ticket's route and each lead's action is compared with what its sample expects (`expected`).
  * Run through scripts/demo.sh (which builds, installs n8n once, and loads this file).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -11,12 +13,15 @@ import * as path from 'node:path';
 import * as readline from 'node:readline';
 
 import { REPO_ROOT, nodeOutputs, startN8n, type N8n } from '../test/e2e/harness';
+import { routedAsExpected, routeOf, type Ticket } from '../test/e2e/triage-helpers';
 
 const PORT = Number(process.env.DEMO_PORT ?? 5678);
 const USER_FOLDER = path.join(REPO_ROOT, '.cache', 'demo', 'n8n');
 const OWNER = { email: 'demo@example.com', password: 'Governed-AI-demo-1', firstName: 'Demo', lastName: 'Owner' };
 const EXAMPLES = path.join(REPO_ROOT, 'examples');
 const PROVIDER_CLI = path.join(REPO_ROOT, 'test', 'provider-server', 'cli.ts');
+const RECORDED_ANSWERS = path.join(EXAMPLES, 'data', 'recorded-answers.json');
+const RECORDED_SAMPLES = ['tickets.json', 'leads.json'].map((f) => path.join(EXAMPLES, 'data', f)).join(',');
 /** Credential ids the example workflows refer to. */
 const OPENAI_CREDENTIAL = { id: 'localprovider', name: 'Local provider' };
 const ANTHROPIC_CREDENTIAL = { id: 'localanthropic', name: 'Local provider (Anthropic)' };
@@ -40,7 +45,7 @@ async function startProvider(): Promise<Provider> {
 	if (!fs.existsSync(PROVIDER_CLI)) {
 		throw new Error(`no provider: set OPENAI_API_KEY or ANTHROPIC_API_KEY, or add the local provider server (${PROVIDER_CLI})`);
 	}
-	const child: ChildProcess = spawn(process.execPath, ['-r', path.join(__dirname, 'register-ts.js'), PROVIDER_CLI, '--port', '0', '--latency-ms', '150'], {
+	const child: ChildProcess = spawn(process.execPath, ['-r', path.join(__dirname, 'register-ts.js'), PROVIDER_CLI, '--port', '0', '--latency-ms', '150', '--recorded', RECORDED_ANSWERS, '--samples', RECORDED_SAMPLES], {
 		cwd: REPO_ROOT,
 		stdio: ['ignore', 'pipe', 'inherit'],
 	});
@@ -149,6 +154,33 @@ function describeRoute(execution: any, workflow: any): string {
 	return `${steps.join(' → ')}${status}\n      ${facts.join('; ') || '(no AI result on the item)'}`;
 }
 
+/** Where a sample went: a ticket's route through the triage example, or the action AI Decide chose for a lead. */
+function routeTaken(execution: any, workflow: any, sample: any): string {
+	try {
+		if (sample.expected?.route) return routeOf(execution);
+		const decide = workflow.nodes.find((n: any) => n.type === 'n8n-nodes-governed-ai.aiDecide');
+		const used = nodeOutputs(execution?.data?.resultData?.runData ?? {}, decide.name).findIndex((items) => items.length > 0);
+		return outputName(decide, used).toLowerCase();
+	} catch {
+		return `(no route: ${execution.status})`;
+	}
+}
+
+/** "✓ route auto → refund, as expected" or "✗ …, expected …" for one sample, counted in `checked`. */
+function checkRoute(execution: any, workflow: any, sample: any, checked: { asExpected: number; toPerson: number; of: number }): string {
+	const route = routeTaken(execution, workflow, sample);
+	const expected: string = sample.expected.route ?? sample.expected.action;
+	checked.of++;
+	if (sample.expected.route ? routedAsExpected(sample as Ticket, route) : route === expected) {
+		checked.asExpected++;
+		const sampled = route === 'review (sampled)' ? ' (a confident answer drawn for the audit sample: a person checks it)' : '';
+		return `✓ route ${route}, as expected${sampled}`;
+	}
+	const toPerson = /review|reject|escalate/.test(route);
+	if (toPerson) checked.toPerson++;
+	return `✗ route ${route}, expected ${expected}${toPerson ? ' (not acted on: a person decides)' : ''}`;
+}
+
 async function runSamples(n8n: N8n, imported: Array<{ file: string; id: string; workflow: any }>) {
 	const dataDir = path.join(EXAMPLES, 'data');
 	const dataFiles = fs.existsSync(dataDir) ? fs.readdirSync(dataDir).filter((f) => f.endsWith('.json')) : [];
@@ -160,6 +192,8 @@ async function runSamples(n8n: N8n, imported: Array<{ file: string; id: string; 
 		if (!example || !dataFile || !hook) continue;
 		const samples: any[] = JSON.parse(fs.readFileSync(path.join(dataDir, dataFile), 'utf8'));
 		log(`\n▶ ${example.workflow.name}: ${samples.length} sample ${run.what}s from examples/data/${dataFile}`);
+		// the triage example's routes and the lead routing's actions are compared with what each sample expects
+		const checked = run.what === 'ticket' || run.what === 'lead' ? { asExpected: 0, toPerson: 0, of: 0 } : undefined;
 		for (const [i, sample] of samples.entries()) {
 			const before = new Set((await n8n.executions(example.id)).map((e) => e.id));
 			const res = await n8n.webhook(hook, sample);
@@ -174,6 +208,11 @@ async function runSamples(n8n: N8n, imported: Array<{ file: string; id: string; 
 			const label = sample.subject ?? sample.title ?? sample.company ?? sample.text ?? sample.body ?? sample.message ?? '';
 			log(`  ${i + 1}. ${sample.id ? `${sample.id} ` : ''}"${String(label).slice(0, 70)}"`);
 			log(`      ${describeRoute(execution, example.workflow)}`);
+			if (checked && sample.expected) log(`      ${checkRoute(execution, example.workflow, sample, checked)}`);
+		}
+		if (checked?.of) {
+			log(`\n  ${checked.asExpected} of ${checked.of} ${run.what}s routed as expected` +
+				(checked.of > checked.asExpected ? `; of the other ${checked.of - checked.asExpected}, ${checked.toPerson} went to a person (review, reject or escalate)` : '') + '.');
 		}
 		ran++;
 	}
@@ -193,7 +232,7 @@ async function main() {
 	process.on('SIGTERM', () => void shutdown(0));
 
 	log(provider.scripted
-		? `Provider: the bundled local provider server at ${provider.url} — ANSWERS ARE SCRIPTED (set OPENAI_API_KEY or ANTHROPIC_API_KEY for a real model).`
+		? `Provider: the bundled local provider server at ${provider.url} — NO MODEL IS CALLED. It replays the answers RECORDED per sample ticket and lead in examples/data/recorded-answers.json (written in advance to show what a good model answers, a few deliberately unsure); the invoices get its SCRIPTED extraction (read from the "Label: value" lines). Set OPENAI_API_KEY or ANTHROPIC_API_KEY for a real model.`
 		: `Provider: the real ${provider.kind === 'openai' ? 'OpenAI' : 'Anthropic'} API (your API key; calls cost money).`);
 	log(`Starting n8n on http://localhost:${PORT} (user folder ${path.relative(REPO_ROOT, USER_FOLDER)}) …`);
 	try {
@@ -227,7 +266,7 @@ async function main() {
  n8n editor:  http://localhost:${PORT}
  log in:      ${OWNER.email} / ${OWNER.password}
  audit log:   ${path.relative(REPO_ROOT, path.join(USER_FOLDER, '.n8n', 'governed-ai-audit'))}/<stream>.jsonl (File sink default)
- ${provider.scripted ? 'answers:     SCRIPTED by the local provider server (no real model)' : `answers:     real ${provider.kind} model`}
+ ${provider.scripted ? 'answers:     RECORDED per sample ticket and lead (examples/data/recorded-answers.json), scripted for invoices; no real model' : `answers:     real ${provider.kind} model`}
  Ctrl-C stops n8n${provider.scripted ? ' and the provider server' : ''}.
 ────────────────────────────────────────────────────────────────`);
 	// Keep running until Ctrl-C (the handlers above stop everything).

@@ -1,12 +1,13 @@
 /**
- * Shared pieces of the triage example tests (examples.test.ts, queue.test.ts): the example files, the
- * scripted model answers for the sample tickets, and small helpers to post tickets, find each ticket's
+ * Shared pieces of the triage example tests (examples.test.ts, queue.test.ts) and the demo: the example
+ * files, the model answers recorded for the sample tickets (examples/data/recorded-answers.json), and small helpers to post tickets, find each ticket's
  * route, and resume the paused ones through their signed review links.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-import { jsonWithLogprobs, type RecordedRequest, type Reply } from '../provider-server';
+import { sampleDraw } from '../../nodes/ConfidenceGate/gateItem';
+import { recordedAnswer, type RecordedAnswers, type RecordedRequest, type Reply } from '../provider-server';
 import { nodeOutputs, REPO_ROOT, type N8n } from './harness';
 
 export const EXAMPLES_DIR = path.join(REPO_ROOT, 'examples');
@@ -22,61 +23,55 @@ export interface Ticket {
 	subject: string;
 	text: string;
 	amount?: number;
+	/** what a careful person would do with the ticket: its category and its route through the triage example */
+	expected: { category: string; route: string };
 }
 export const sampleTickets: Ticket[] = loadExample('data/tickets.json');
 
-/** What the scripted model answers per sample ticket: the category with its probability, the action with its confidence. */
-export const SCRIPT: Record<string, { category: string; p: number; action?: string; q?: number }> = {
-	'T-4811': { category: 'billing', p: 0.95, action: 'refund', q: 0.92 },
-	'T-4812': { category: 'outage', p: 0.97 },
-	'T-4813': { category: 'access', p: 0.93, action: 'reply_with_article', q: 0.88 },
-	'T-4814': { category: 'feature', p: 0.9, action: 'reply_with_article', q: 0.85 },
-	// wants a refund, but 1,200 is above the refund limit: the model only sees the other actions
-	'T-4815': { category: 'billing', p: 0.96, action: 'refund', q: 0.9 },
-	'T-4816': { category: 'other', p: 0.9, action: 'route_to_account_team', q: 0.85 },
-	'T-4817': { category: 'billing', p: 0.92, action: 'reply_with_article', q: 0.9 },
-	'T-4818': { category: 'outage', p: 0.88 },
-	'T-4819': { category: 'access', p: 0.91, action: 'reply_with_article', q: 0.55 },
-	'T-4820': { category: 'feature', p: 0.95, action: 'reply_with_article', q: 0.9 },
-	'T-4821': { category: 'billing', p: 0.65 },
-	'T-4822': { category: 'other', p: 0.3 },
-	'T-4823': { category: 'outage', p: 0.94 },
-	'T-4824': { category: 'billing', p: 0.93, action: 'refund', q: 0.9 },
-	'T-4825': { category: 'access', p: 0.86, action: 'route_to_account_team', q: 0.9 },
-	'T-4826': { category: 'feature', p: 0.7 },
-	'T-4827': { category: 'outage', p: 0.72 },
-	'T-4828': { category: 'billing', p: 0.97, action: 'reply_with_article', q: 0.93 },
-	'T-4829': { category: 'access', p: 0.9, action: 'reply_with_article', q: 0.9 },
-	'T-4830': { category: 'other', p: 0.45 },
-};
+/** The answers recorded per sample ticket (examples/data/recorded-answers.json): the demo replays the same ones. */
+export const recordedAnswers: RecordedAnswers = loadExample('data/recorded-answers.json');
 
-/** The sample ticket a request is about: the one whose subject the prompt holds (longest match wins). */
-function ticketOf(req: RecordedRequest): Ticket | undefined {
-	const text = JSON.stringify(req.body?.messages ?? []);
-	return sampleTickets
-		.filter((t) => text.includes(t.subject))
-		.sort((a, b) => b.subject.length - a.subject.length)[0];
+/** The recorded answers per sample ticket in short: the category with its probability, the action with its confidence. */
+export const SCRIPT: Record<string, { category: string; p: number; action?: string; q?: number }> = Object.fromEntries(
+	Object.entries(recordedAnswers.tickets).map(([id, { classify, decide }]) => [
+		id,
+		{ category: classify.label!, p: classify.confidence, ...(decide ? { action: decide.action, q: decide.confidence } : {}) },
+	]),
+);
+
+/** The recorded model for the triage example: classify by label log-probability, decide among the offered actions. */
+export function triageResponder(req: RecordedRequest): Reply | undefined {
+	const offered: string[] = (req.schema as any)?.properties?.action?.enum ?? [];
+	// only the triage example's decisions (a lead can quote a ticket subject word for word)
+	if (offered.length && !offered.every((a) => DECIDE_OUTPUTS.includes(a))) return undefined;
+	return recordedAnswer(req, recordedAnswers, sampleTickets);
 }
 
-/** The scripted model for the triage example: classify by label log-probability, decide among the offered actions. */
-export function triageResponder(req: RecordedRequest): Reply | undefined {
-	const ticket = ticketOf(req);
-	const props = (req.schema as any)?.properties ?? {};
-	if (!ticket || !SCRIPT[ticket.id]) return undefined;
-	const script = SCRIPT[ticket.id];
-	if (props.label) {
-		return jsonWithLogprobs(
-			{ label: script.category, reason: `Scripted: ${script.category}.`, evidence: [ticket.subject] },
-			{ [script.category]: Math.log(script.p) },
-		);
-	}
-	const offered: string[] = props.action?.enum ?? [];
-	// only the triage example's decisions (a lead can quote a ticket subject word for word)
-	if (offered.length && offered.every((a) => DECIDE_OUTPUTS.includes(a))) {
-		const action = offered.includes(script.action ?? '') ? script.action : 'route_to_account_team';
-		return { json: { action, reason: `Scripted: ${action}.`, evidence: [ticket.subject], confidence: script.q ?? 0.9 } };
-	}
-	return undefined;
+/**
+ * The route the support triage example gives a ticket's recorded answers, worked out from the
+ * example's own settings without n8n: the gate's bands and audit sample (its real draw), the two
+ * rules of AI Decide (the refund limit, outages to engineering) and Decide's threshold. The e2e suite
+ * (examples.test.ts) checks the same routes in a real n8n.
+ */
+export function recordedRoute(ticket: Ticket): string {
+	const workflow = loadExample('support-triage.json');
+	const params = (name: string) => workflow.nodes.find((n: any) => n.name === name).parameters;
+	const gate = params('Confidence Gate');
+	const { classify, decide } = recordedAnswers.tickets[ticket.id];
+	if (classify.confidence < gate.low) return 'reject';
+	if (classify.confidence < gate.high) return 'review';
+	if (sampleDraw(ticket.id) < gate.samplePercent / 100) return 'review (sampled)';
+	if (classify.label === 'outage') return 'auto → route_to_engineering';
+	if (!decide) throw new Error(`${ticket.id}: no recorded decide answer, but the model would be asked`);
+	if (decide.action === 'refund' && Number(ticket.amount ?? 0) > 500) throw new Error(`${ticket.id}: refund is withheld above 500`);
+	if (decide.confidence < params('AI Decide').threshold) return 'auto → escalate';
+	return `auto → ${decide.action}`;
+}
+
+/** Whether a route is what the sample expects; a confident, correctly labelled item drawn for the audit sample counts (a person checks it by design). */
+export function routedAsExpected(ticket: Ticket, route: string): boolean {
+	if (route === ticket.expected.route) return true;
+	return route === 'review (sampled)' && ticket.expected.route.startsWith('auto') && SCRIPT[ticket.id]?.category === ticket.expected.category;
 }
 
 /** POST to a production webhook; a freshly activated one can take a moment to register. */

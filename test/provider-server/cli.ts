@@ -2,9 +2,17 @@
  * Runs the local provider server standalone with the autoResponder (for the demo and the e2e suite).
  * Build: `npx tsc -p test/provider-server/tsconfig.json` → `node test/provider-server/dist/cli.js`
  * Flags (or env): --port (PROVIDER_SERVER_PORT), --latency-ms (PROVIDER_SERVER_LATENCY_MS),
- * --rpm (PROVIDER_SERVER_RPM). Prints `PROVIDER_SERVER_URL=<url>` once listening; stops on SIGTERM/SIGINT.
+ * --rpm (PROVIDER_SERVER_RPM), --recorded <answers.json> with --samples <a.json,b.json> (replay the
+ * answers recorded per sample, see recorded.ts; other requests get the autoResponder). Prints `PROVIDER_SERVER_URL=<url>` once listening; stops on SIGTERM/SIGINT.
  */
-import { startProviderServer } from './index';
+import { autoResponder, startProviderServer } from './index';
+import { loadRecorded, recordedResponder } from './recorded';
+
+function option(name: string): string | undefined {
+	const args = process.argv.slice(2);
+	const i = args.indexOf(`--${name}`);
+	return i >= 0 ? args[i + 1] : args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+}
 
 function flag(name: string, envName: string): number | undefined {
 	const args = process.argv.slice(2);
@@ -24,7 +32,11 @@ function flag(name: string, envName: string): number | undefined {
 }
 
 async function main(): Promise<void> {
+	const answersFile = option('recorded');
+	const samplesFile = option('samples');
+	const recorded = answersFile ? loadRecorded(answersFile, samplesFile ? samplesFile.split(',') : []) : undefined;
 	const server = await startProviderServer({
+		responder: recorded ? recordedResponder(recorded.answers, recorded.samples, autoResponder) : undefined,
 		port: flag('port', 'PROVIDER_SERVER_PORT') ?? 0,
 		latencyMs: flag('latency-ms', 'PROVIDER_SERVER_LATENCY_MS'),
 		rpmLimit: flag('rpm', 'PROVIDER_SERVER_RPM'),

@@ -33,6 +33,7 @@ export * from './types';
 export { autoResponder } from './auto-responder';
 export { tokenize, tokensFor, jsonWithLogprobs, type TokenOverride, type TokensForOptions } from './tokens';
 export * from './scripting';
+export * from './recorded';
 export { estimateTokens, strictSchemaProblem } from './prompt';
 
 /** The API key that the server always rejects with 401. */

@@ -73,7 +73,13 @@ export interface AuditReport {
 		reviewRate: number | null;
 		rejectRate: number | null;
 	};
-	agreement: { overall: ReviewCounts; byLabel: Record<string, ReviewCounts> };
+	agreement: {
+		overall: ReviewCounts;
+		/** counted under the AI's label (a person's edit is a disagreement with it) */
+		byLabel: Record<string, ReviewCounts>;
+		/** items a person edited: the AI's label next to the person's, so an edit does not hide what they chose */
+		corrections: Array<{ aiLabel: string; personLabel: string; items: number }>;
+	};
 	calibration: CalibrationBin[];
 	escalations: { total: number; needsReview: number; reviewBand: number; sampled: number };
 	errors: {
@@ -121,6 +127,23 @@ function finishReview(counts: ReviewCounts): ReviewCounts {
 	return { ...counts, reviewed, agreementRate: rate(counts.approved, reviewed) };
 }
 
+const LABEL_FIELD = /(^|\.)(answer|label|labels|action)$/;
+
+/** The label a person chose when editing: the edited answer/label/action field, else the record's answer. */
+function editedLabel(r: AuditRecord): string | null {
+	const asLabel = (value: unknown): string | null =>
+		typeof value === 'string' && value
+			? value
+			: Array.isArray(value) && value.length && value.every((v) => typeof v === 'string')
+				? [...(value as string[])].sort().join(', ')
+				: null;
+	for (const [field, edit] of Object.entries(r.review?.edits ?? {})) {
+		const to = LABEL_FIELD.test(field) ? asLabel((edit as { to?: unknown }).to) : null;
+		if (to !== null) return to;
+	}
+	return asLabel(r.answer);
+}
+
 /** 0.0-0.1 → 0, ..., 0.9-1.0 → 9 (the epsilon keeps 0.3 in bin 3 despite 0.3 * 10 = 2.9999…). */
 export function confidenceBin(confidence: number): number {
 	return Math.min(9, Math.max(0, Math.floor(confidence * 10 + 1e-9)));
@@ -136,6 +159,8 @@ export class ReportBuilder {
 	private readonly bands = { gated: 0, auto: 0, review: 0, reject: 0, sampled: 0 };
 	private readonly overall = emptyReview();
 	private readonly agreementByLabel: Record<string, ReviewCounts> = {};
+	/** "AI label\u0000person's label" → items */
+	private readonly corrections: Record<string, number> = {};
 	private readonly bins = Array.from({ length: 10 }, () => ({ records: 0, sum: 0, reviewed: 0, approved: 0 }));
 	private readonly escalations = { total: 0, needsReview: 0, reviewBand: 0, sampled: 0 };
 	private errorTotal = 0;
@@ -183,6 +208,8 @@ export class ReportBuilder {
 			countReview(this.overall, r.review.decision);
 			this.agreementByLabel[label] ??= emptyReview();
 			countReview(this.agreementByLabel[label], r.review.decision);
+			const personLabel = r.review.decision === 'edited' && r.label !== null ? editedLabel(r) : null;
+			if (personLabel !== null && r.label !== null) bump(this.corrections, `${r.label}\u0000${personLabel}`);
 		}
 
 		if (r.confidence !== null) {
@@ -269,6 +296,12 @@ export class ReportBuilder {
 				byLabel: Object.fromEntries(
 					Object.entries(this.agreementByLabel).map(([label, counts]) => [label, finishReview(counts)]),
 				),
+				corrections: Object.entries(this.corrections)
+					.map(([pair, items]) => {
+						const [aiLabel, personLabel] = pair.split('\u0000');
+						return { aiLabel, personLabel, items };
+					})
+					.sort((a, b) => b.items - a.items || a.aiLabel.localeCompare(b.aiLabel)),
 			},
 			calibration: this.bins.map((b, i) => ({
 				from: round(i / 10, 1),

@@ -12,6 +12,37 @@ const pct = (v: number | null): string => (v === null ? '–' : `${(v * 100).toF
 const usd = (v: number): string => `$${v.toFixed(v < 1 ? 4 : 2)}`;
 const int = (v: number): string => v.toLocaleString('en-US');
 
+/** A bin with fewer reviews than this says little: drawn hollow and left out of the line. */
+export const MIN_REVIEWS_PER_BIN = 5;
+const TICKS = [0, 0.25, 0.5, 0.75, 1];
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** "1 Dec 2026" (UTC), or the text as it is when it is not a date. */
+export function formatDay(iso: string): string {
+	const d = new Date(iso);
+	if (Number.isNaN(d.getTime())) return iso;
+	return `${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()}`;
+}
+
+/** "1 Dec 2026 14:05 UTC" */
+function formatMoment(iso: string): string {
+	const d = new Date(iso);
+	if (Number.isNaN(d.getTime())) return iso;
+	return `${formatDay(iso)} ${d.toISOString().slice(11, 16)} UTC`;
+}
+
+/** The report's window in words: "1 Dec 2026 – 4 Dec 2026 (UTC)"; the exact times are in the tooltip. */
+export function formatWindow(window: { from: string | null; to: string | null }): string {
+	const exact = `${window.from ?? 'the beginning'} – ${window.to ?? 'now'}`;
+	const words = `${window.from ? formatDay(window.from) : 'the beginning'} – ${window.to ? formatDay(window.to) : 'now'}${window.from || window.to ? ' (UTC)' : ''}`;
+	return `<span title="${escapeHtml(exact)}">${escapeHtml(words)}</span>`;
+}
+
+/** An SVG that scales down to the width of its box (a phone) but not up beyond its drawn size. */
+function svg(width: number, height: number, label: string, parts: string[]): string {
+	return `<svg xmlns="http://www.w3.org/2000/svg" width="100%" viewBox="0 0 ${width} ${height}" style="max-width:${width}px" role="img" aria-label="${escapeHtml(label)}">${parts.join('')}</svg>`;
+}
+
 const COLORS = { bar: '#4f6bed', accent: '#e07b39', grid: '#d9dce3', text: '#3c4257', ok: '#2e9d5b' };
 
 function table(headers: string[], rows: Array<Array<string | number>>, empty = 'No data in this window.'): string {
@@ -20,7 +51,8 @@ function table(headers: string[], rows: Array<Array<string | number>>, empty = '
 	const body = rows
 		.map((r) => `<tr>${r.map((c) => `<td>${typeof c === 'number' ? int(c) : escapeHtml(c)}</td>`).join('')}</tr>`)
 		.join('');
-	return `<table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
+	// its own horizontal scroll box, so a wide table never widens the page on a phone
+	return `<div class="scroll"><table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table></div>`;
 }
 
 function countTable(title: string, counts: Record<string, number>): string {
@@ -66,46 +98,62 @@ function barChart(title: string, bars: Bar[], format: (v: number) => string, col
 	if (bars.length === 0) {
 		parts.push(`<text x="${width / 2}" y="${height / 2}" text-anchor="middle" class="s">no data</text>`);
 	}
-	return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeHtml(title)}">${parts.join('')}</svg>`;
+	return svg(width, height, title, parts);
 }
 
-/** Reliability diagram: mean confidence (x) against human agreement (y); the diagonal is perfect calibration. */
+/**
+ * Reliability diagram: mean confidence (x) against human agreement (y); the diagonal is perfect
+ * calibration. Bins with fewer than MIN_REVIEWS_PER_BIN reviews are hollow and not joined by the line:
+ * one or two reviews make a rate of 0 % or 100 % that would read as a trend.
+ */
 function reliabilityDiagram(report: AuditReport): string {
-	const size = 260;
-	const pad = 40;
-	const plot = size - pad * 2;
-	const px = (v: number): string => (pad + v * plot).toFixed(1);
-	const py = (v: number): string => (pad + (1 - v) * plot).toFixed(1);
+	const size = 300;
+	const pad = { left: 52, right: 16, top: 30, bottom: 52 };
+	const plot = size - pad.left - pad.right;
+	const height = pad.top + plot + pad.bottom;
+	const px = (v: number): string => (pad.left + v * plot).toFixed(1);
+	const py = (v: number): string => (pad.top + (1 - v) * plot).toFixed(1);
 	const parts: string[] = [
-		`<text x="${pad}" y="18" class="t">Reliability diagram</text>`,
-		`<rect x="${pad}" y="${pad}" width="${plot}" height="${plot}" fill="none" stroke="${COLORS.grid}"/>`,
+		`<text x="${pad.left}" y="18" class="t">Reliability diagram</text>`,
+		`<rect x="${pad.left}" y="${pad.top}" width="${plot}" height="${plot}" fill="none" stroke="${COLORS.grid}"/>`,
 		`<line x1="${px(0)}" y1="${py(0)}" x2="${px(1)}" y2="${py(1)}" stroke="${COLORS.grid}" stroke-dasharray="4 3"/>`,
-		`<text x="${size / 2}" y="${size - 8}" text-anchor="middle" class="s">confidence</text>`,
-		`<text x="12" y="${size / 2}" text-anchor="middle" class="s" transform="rotate(-90 12 ${size / 2})">human agreement</text>`,
-		`<text x="${pad}" y="${pad + plot + 14}" text-anchor="middle" class="s">0</text>`,
-		`<text x="${pad + plot}" y="${pad + plot + 14}" text-anchor="middle" class="s">1</text>`,
+		`<text x="${pad.left + plot / 2}" y="${pad.top + plot + 30}" text-anchor="middle" class="s">confidence</text>`,
+		`<text x="12" y="${pad.top + plot / 2}" text-anchor="middle" class="s" transform="rotate(-90 12 ${pad.top + plot / 2})">human agreement</text>`,
+		`<text x="${pad.left}" y="${height - 6}" class="s">hollow: fewer than ${MIN_REVIEWS_PER_BIN} reviews (not joined)</text>`,
 	];
+	for (const t of TICKS) {
+		const label = String(t);
+		parts.push(
+			`<line class="tick" x1="${px(t)}" y1="${pad.top + plot}" x2="${px(t)}" y2="${pad.top + plot + 4}" stroke="${COLORS.text}"/>`,
+			`<text class="s tick-x" x="${px(t)}" y="${pad.top + plot + 16}" text-anchor="middle">${label}</text>`,
+			`<line class="tick" x1="${pad.left - 4}" y1="${py(t)}" x2="${pad.left}" y2="${py(t)}" stroke="${COLORS.text}"/>`,
+			`<text class="s tick-y" x="${pad.left - 7}" y="${(Number(py(t)) + 3).toFixed(1)}" text-anchor="end">${label}</text>`,
+		);
+	}
 	const points = report.calibration.filter((b) => b.agreementRate !== null && b.meanConfidence !== null);
-	if (points.length > 1) {
-		const path = points.map((b, i) => `${i ? 'L' : 'M'}${px(b.meanConfidence!)} ${py(b.agreementRate!)}`).join(' ');
-		parts.push(`<path d="${path}" fill="none" stroke="${COLORS.accent}" stroke-width="2"/>`);
+	const solid = points.filter((b) => b.reviewed >= MIN_REVIEWS_PER_BIN);
+	if (solid.length > 1) {
+		const path = solid.map((b, i) => `${i ? 'L' : 'M'}${px(b.meanConfidence!)} ${py(b.agreementRate!)}`).join(' ');
+		parts.push(`<path class="calibration-line" d="${path}" fill="none" stroke="${COLORS.accent}" stroke-width="2"/>`);
 	}
 	for (const b of points) {
+		const sparse = b.reviewed < MIN_REVIEWS_PER_BIN;
 		const r = Math.min(9, 3 + Math.sqrt(b.reviewed));
+		const paint = sparse ? `fill="#fff" stroke="${COLORS.accent}" stroke-width="1.5"` : `fill="${COLORS.accent}"`;
 		parts.push(
-			`<circle cx="${px(b.meanConfidence!)}" cy="${py(b.agreementRate!)}" r="${r.toFixed(1)}" fill="${COLORS.accent}"><title>${escapeHtml(
-				`${b.from}–${b.to}: confidence ${b.meanConfidence}, agreement ${pct(b.agreementRate)} of ${b.reviewed} reviewed`,
+			`<circle class="${sparse ? 'bin sparse' : 'bin'}" cx="${px(b.meanConfidence!)}" cy="${py(b.agreementRate!)}" r="${r.toFixed(1)}" ${paint}><title>${escapeHtml(
+				`${b.from}–${b.to}: confidence ${b.meanConfidence}, agreement ${pct(b.agreementRate)} of ${b.reviewed} reviewed${sparse ? ' (too few to judge)' : ''}`,
 			)}</title></circle>`,
 		);
 	}
 	if (points.length === 0) {
-		parts.push(`<text x="${size / 2}" y="${size / 2}" text-anchor="middle" class="s">no reviewed items</text>`);
+		parts.push(`<text x="${pad.left + plot / 2}" y="${pad.top + plot / 2}" text-anchor="middle" class="s">no reviewed items</text>`);
 	}
-	return `<svg xmlns="http://www.w3.org/2000/svg" width="${size}" height="${size}" viewBox="0 0 ${size} ${size}" role="img" aria-label="Reliability diagram">${parts.join('')}</svg>`;
+	return svg(size, height, 'Reliability diagram', parts);
 }
 
-function reviewRow(label: string, c: ReviewCounts): Array<string | number> {
-	return [label, c.reviewed, c.approved, c.edited, c.rejected, c.noResponse, pct(c.agreementRate)];
+function reviewRow(label: string, c: ReviewCounts, editedTo: string): Array<string | number> {
+	return [label, c.reviewed, c.approved, c.edited, editedTo, c.rejected, c.noResponse, pct(c.agreementRate)];
 }
 
 function usageRow(model: string, u: UsageTotals): Array<string | number> {
@@ -117,26 +165,34 @@ function tile(label: string, value: string): string {
 }
 
 export function renderReportHtml(report: AuditReport, title = 'AI decisions: audit report'): string {
-	const window = `${report.window.from ?? 'the beginning'} – ${report.window.to ?? 'now'}`;
+	const corrected = (label: string): string =>
+		report.agreement.corrections
+			.filter((c) => c.aiLabel === label)
+			.map((c) => `${c.personLabel} (${int(c.items)})`)
+			.join(', ') || '–';
 	const histogram = report.calibration.map((b) => ({ label: `${b.from.toFixed(1)}`, value: b.records }));
 	const volume = report.daily.map((d) => ({ label: d.date.slice(5), value: d.records }));
 	const cost = report.daily.map((d) => ({ label: d.date.slice(5), value: d.costUsd }));
-	const reviewHeaders = ['Label', 'Reviewed', 'Approved', 'Edited', 'Rejected', 'No response', 'Agreement'];
+	const reviewHeaders = ["AI's label", 'Reviewed', 'Approved', 'Edited', "Edited to (person's label)", 'Rejected', 'No response', 'Agreement'];
 
 	return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)}</title>
 <style>
-body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;color:${COLORS.text};margin:24px;max-width:1180px}
+*{box-sizing:border-box}
+body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;color:${COLORS.text};margin:24px;max-width:1180px;overflow-wrap:anywhere}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid ${COLORS.grid};padding-bottom:4px}
 .sub{color:#6b7185;font-size:13px}.tiles{display:flex;flex-wrap:wrap;gap:10px;margin:16px 0}
 .tile{border:1px solid ${COLORS.grid};border-radius:6px;padding:10px 14px;min-width:120px}.tile .v{font-size:20px;font-weight:600}.tile .l{font-size:12px;color:#6b7185}
 table{border-collapse:collapse;font-size:13px;margin:6px 0 14px}th,td{border:1px solid ${COLORS.grid};padding:4px 8px;text-align:left}th{background:#f4f5f8}
 .charts{display:flex;flex-wrap:wrap;gap:18px}svg .t{font-size:13px;font-weight:600;fill:${COLORS.text}}svg .s{font-size:10px;fill:#6b7185}
 .empty{color:#6b7185;font-style:italic}.note{font-size:12px;color:#6b7185}.cols{display:flex;flex-wrap:wrap;gap:24px;align-items:flex-start}
+.scroll{max-width:100%;overflow-x:auto}.scroll table{margin:0}.scroll{margin:6px 0 14px}th,td{overflow-wrap:normal}th{white-space:nowrap}
+.charts>svg{flex:1 1 280px;height:auto}.cols>.scroll{flex:0 1 auto}
+@media (max-width:600px){body{margin:12px}.tile{min-width:0;flex:1 1 40%}}
 </style></head><body>
 <h1>${escapeHtml(title)}</h1>
-<div class="sub">Stream <b>${escapeHtml(report.stream)}</b> · ${escapeHtml(window)} · generated ${escapeHtml(report.generatedAt)}</div>
+<div class="sub">Stream <b>${escapeHtml(report.stream)}</b> · ${formatWindow(report.window)} · generated <span title="${escapeHtml(report.generatedAt)}">${escapeHtml(formatMoment(report.generatedAt))}</span></div>
 <div class="tiles">
 ${tile('records', int(report.records))}
 ${tile('human agreement', pct(report.agreement.overall.agreementRate))}
@@ -177,9 +233,17 @@ ${table(
 <h2>Human agreement</h2>
 <p class="note">Agreement = approved unchanged ÷ (approved + edited + rejected). Timeouts are shown but not counted.</p>
 ${table(reviewHeaders, [
-	reviewRow('All', report.agreement.overall),
-	...Object.entries(report.agreement.byLabel).map(([label, c]) => reviewRow(label, c)),
+	reviewRow('All', report.agreement.overall, report.agreement.corrections.length ? 'see below' : '–'),
+	...Object.entries(report.agreement.byLabel).map(([label, c]) => reviewRow(label, c, corrected(label))),
 ])}
+${
+	report.agreement.corrections.length
+		? `<p class="note">Edited items: what the AI said and what the person chose instead.</p>${table(
+				["AI's label", "Person's label", 'Items'],
+				report.agreement.corrections.map((c) => [c.aiLabel, c.personLabel, c.items]),
+			)}`
+		: ''
+}
 <h2>Calibration</h2>
 <p class="note">Well calibrated: in each bin the agreement rate is close to the mean confidence.</p>
 ${table(
