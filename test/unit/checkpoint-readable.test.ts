@@ -106,8 +106,8 @@ describe('the review page, as a reviewer reads it', () => {
 	it('gives the deadline in the workflow\'s time zone and how far off it is', () => {
 		const now = new Date('2026-12-04T11:00:00.000Z');
 		const until = '2026-12-04T14:00:00.000Z';
-		expect(pageOf(json, 'auto', { until, now })).toContain('Decide by <strong>4 Dec 2026, 14:00 UTC (in 3 hours)</strong>');
-		expect(pageOf(json, 'auto', { until, now, timeZone: 'Europe/Berlin' })).toContain('4 Dec 2026, 15:00 CET (Europe/Berlin) (in 3 hours)');
+		expect(pageOf(json, 'auto', { until, now })).toContain('Decide by <strong>4 Dec 2026, 14:00 UTC</strong>, in 3 hours.');
+		expect(pageOf(json, 'auto', { until, now, timeZone: 'Europe/Berlin' })).toContain('<strong>4 Dec 2026, 15:00 CET (Europe/Berlin)</strong>, in 3 hours.');
 		expect(formatTime(new Date(until), 'Not/AZone')).toBe('4 Dec 2026, 14:00 UTC');
 		expect(relativeTime(new Date(until), new Date('2026-12-04T13:35:00.000Z'))).toBe('in 25 minutes');
 		expect(relativeTime(new Date(until), new Date('2026-12-06T14:00:00.000Z'))).toBe('2 days ago');

@@ -221,11 +221,13 @@ export interface ReviewPageOptions {
 	now?: Date;
 }
 
-/** "Decide by 4 Dec 2026, 14:00 UTC (in 3 hours)": no script may read the browser's zone, so the workflow's. */
+/** "Decide by 4 Dec 2026, 14:00 UTC, in 3 hours": no script may read the browser's zone, so the workflow's. */
 function renderDeadline(until: string, timeZone: string | undefined, now: Date): string {
 	const date = new Date(until);
-	const when = Number.isNaN(date.getTime()) ? escapeHtml(until) : `${escapeHtml(formatTime(date, timeZone))} (${relativeTime(date, now)})`;
-	return `<p class="deadline">Decide by <strong>${when}</strong>. After that the items go on unreviewed to "No Response".</p>`;
+	const when = Number.isNaN(date.getTime())
+		? `<strong>${escapeHtml(until)}</strong>`
+		: `<strong>${escapeHtml(formatTime(date, timeZone))}</strong>, ${relativeTime(date, now)}`;
+	return `<p class="deadline">Decide by ${when}. After that the items go on unreviewed to "No Response".</p>`;
 }
 
 export function renderReviewPage(options: ReviewPageOptions): string {

@@ -66,7 +66,7 @@ export function chooseShownFields(json: Record<string, unknown>, named: string[]
 }
 
 /** A one-line name for an item (a heading, a line of the notification): its first shown field, shortened. */
-export function itemTitle(shown: ShownField[], max = 100): string | undefined {
+export function itemTitle(shown: ShownField[], max = 80): string | undefined {
 	const first = shown[0]?.text.replace(/\s+/g, ' ').trim();
 	if (!first) return undefined;
 	return first.length > max ? `${first.slice(0, max - 1)}…` : first;
