@@ -8,7 +8,8 @@ export const versionDescription: INodeTypeDescription = {
 	name: 'humanCheckpoint',
 	icon: { light: 'file:humanCheckpoint.svg', dark: 'file:humanCheckpoint.dark.svg' },
 	group: ['transform'],
-	version: [1],
+	// 2: an approved item's AI result reads needsReview false (outputs.ts); Fields to Show
+	version: [1, 2],
 	subtitle: '={{ $parameter["limitWaitTime"] ? "Review, time limit " + $parameter["resumeAmount"] + " " + $parameter["resumeUnit"] : "Review, no time limit" }}',
 	description: 'Pause until a person approves, rejects or edits each AI result',
 	defaults: { name: 'Human Checkpoint' },
@@ -70,6 +71,17 @@ export const versionDescription: INodeTypeDescription = {
 			typeOptions: { rows: 3 },
 			default: '',
 			description: 'What the reviewer should check, shown above the items',
+		},
+		{
+			displayName: 'Fields to Show',
+			name: 'fieldsToShow',
+			type: 'string',
+			default: '',
+			placeholder: 'e.g. subject, text',
+			// from version 2 only, so that a version 1 node keeps exactly the parameters it was saved with
+			displayOptions: { show: { '@version': [{ _cnd: { gte: 2 } }] } },
+			description:
+				'Comma-separated fields of the item the reviewer reads first, as text, with the AI\'s evidence marked (a dot reaches into a field: customer.name). The first names the item on the page and in the notification. Leave empty for the item\'s own text fields. Other fields stay available, folded.',
 		},
 		{
 			displayName: 'AI Result Key',

@@ -18,7 +18,8 @@ export const reviewNotificationJsonSchema = {
 	properties: {
 		text: {
 			type: 'string',
-			description: 'A one-line message with the review title, what waits (e.g. "3 items waiting for review"), the deadline if any, and the link.',
+			description:
+				'A one-line message with the review title, what waits (e.g. "3 items waiting for review: “Refund please”, …", items named by their first shown field), the deadline if any (in the workflow\'s time zone), and the link.',
 		},
 		reviewUrl: {
 			type: 'string',
@@ -33,6 +34,10 @@ export const reviewNotificationJsonSchema = {
 				type: 'object',
 				properties: {
 					index: { type: 'integer', minimum: 0, description: 'The item\'s 0-based index in the node\'s input (the index a decision names).' },
+					title: {
+						type: 'string',
+						description: 'What the item is about, in one line: its first shown field (Fields to Show, or its first text field), e.g. a ticket\'s subject. Absent when the item has no such field.',
+					},
 					answer: {
 						description: 'The AI answer under review (a label, labels, a record or an action); null without an AI result. An answer longer than 200 characters (written as JSON unless it is text) comes as a string of its first 200 characters and "…".',
 					},

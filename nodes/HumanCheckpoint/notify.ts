@@ -6,6 +6,7 @@
  */
 import type { ReviewItemView } from './page/page';
 import { toolNameOf } from './toolGate';
+import { formatTime } from './page/readable';
 import { MAX_NOTIFIED_ITEMS, type Notification, type NotificationItem } from './notificationSchema';
 
 // the payload's shape is published (notificationSchema.ts); its types come from there
@@ -20,16 +21,29 @@ function shortAnswer(answer: unknown): unknown {
 	return text.length > MAX_ANSWER_CHARS ? `${text.slice(0, MAX_ANSWER_CHARS)}…` : answer;
 }
 
-export function buildNotification(title: string, reviewUrl: string, items: ReviewItemView[], until?: Date): Notification {
-	const count = `${items.length} item${items.length === 1 ? '' : 's'}`;
-	const deadline = until ? ` (before ${until.toISOString()})` : '';
+const NAMED_IN_TEXT = 3;
+
+/** "3 items waiting for review: “Refund please”, “Dashboard down” and 1 more" (items named by their first shown field). */
+function waiting(items: ReviewItemView[]): string {
+	const count = `${items.length} item${items.length === 1 ? '' : 's'} waiting for review`;
+	const names = items.map((item) => item.title).filter((name): name is string => !!name);
+	if (names.length === 0) return count;
+	const listed = names.slice(0, NAMED_IN_TEXT).map((name) => `“${name.length > 60 ? `${name.slice(0, 59)}…` : name}”`);
+	const more = items.length - listed.length;
+	return `${count}: ${listed.join(', ')}${more > 0 ? ` and ${more} more` : ''}`;
+}
+
+/** The payload; `timeZone` (the workflow's) is the zone the deadline is written in. */
+export function buildNotification(title: string, reviewUrl: string, items: ReviewItemView[], until?: Date, timeZone?: string): Notification {
+	const deadline = until ? ` (decide by ${formatTime(until, timeZone)})` : '';
 	const tools = items.filter((item) => item.toolCall).map((item) => toolNameOf(item.toolCall!) ?? 'a tool');
-	const what = tools.length ? `the AI Agent wants to run ${tools.join(', ')}` : `${count} waiting for review`;
+	const what = tools.length ? `the AI Agent wants to run ${tools.join(', ')}` : waiting(items);
 	return {
 		text: `${title}: ${what}${deadline}. Open the review page: ${reviewUrl}`,
 		reviewUrl,
 		items: items.slice(0, MAX_NOTIFIED_ITEMS).map((item) => ({
 			index: item.index,
+			...(item.title ? { title: item.title } : {}),
 			answer: shortAnswer(item.answer),
 			confidence: item.confidence ?? null,
 			reason: item.reason ?? null,

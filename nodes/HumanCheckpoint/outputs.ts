@@ -29,6 +29,21 @@ export interface BuildOutputsOptions {
 	keys: Array<string | undefined>;
 	decidedAt: Date;
 	pausedAt?: Date;
+	/**
+	 * Version 2: the AI result under review says the person settled it. `needsReview` is false once approved
+	 * (the answer, the AI's or the corrected one, is a person's now) and true once rejected (the answer was
+	 * refused: nothing may act on it as if it were sure); `reviewedBy` names the reviewer. Version 1 leaves
+	 * the AI result as it was.
+	 */
+	markReviewed?: boolean;
+}
+
+/** The item with its `ai.<key>` result marked as decided by a person (copies, never the paused input). */
+function markReviewed(json: Record<string, unknown>, key: string, approved: boolean, reviewer: string): Record<string, unknown> {
+	const ai = json.ai as Record<string, unknown> | undefined;
+	const result = ai?.[key];
+	if (!ai || typeof result !== 'object' || result === null || Array.isArray(result)) return json;
+	return { ...json, ai: { ...ai, [key]: { ...result, needsReview: !approved, reviewedBy: reviewer } } };
 }
 
 export function buildOutputs(
@@ -59,6 +74,7 @@ export function buildOutputs(
 			decidedAt: options.decidedAt.toISOString(),
 			waitedMs,
 		};
+		if (options.markReviewed && key !== undefined) json = markReviewed(json, key, decision.action === 'approve', review.reviewer);
 		json.review = result;
 		json.approved = decision.action === 'approve';
 		const out: OutputItem = { json, pairedItem: { item: decision.index } };

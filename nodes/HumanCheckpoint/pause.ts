@@ -13,6 +13,7 @@ import { validateResultKey } from '../../shared/contract';
 import { appendLinkParams, buildLinkParams, type LinkParams } from './link';
 import { buildNotification, describeUrl } from './notify';
 import { toGateReviewItem, toReviewItem } from './page/page';
+import { fieldsToShowFrom } from './page/readable';
 import { isToolGate, neutraliseTimeoutInput, readGateMessage } from './toolGate';
 
 const UNIT_MS: Record<string, number> = { minutes: 60_000, hours: 3_600_000, days: 86_400_000 };
@@ -74,14 +75,15 @@ export async function pauseForReview(this: IExecuteFunctions): Promise<INodeExec
 	const notifyUrl = (this.getNodeParameter('notificationUrl', 0, '') as string).trim();
 	if (notifyUrl) {
 		const title = this.getNodeParameter('title', 0, 'Review AI results') as string;
+		const show = fieldsToShowFrom(this.getNodeParameter('fieldsToShow', 0, ''));
 		const views = items.map((item, i) =>
-			gate ? toGateReviewItem(item.json, i, messages[i]) : toReviewItem(item.json, i, resultKey),
+			gate ? toGateReviewItem(item.json, i, messages[i]) : toReviewItem(item.json, i, resultKey, show),
 		);
 		try {
 			await this.helpers.httpRequest({
 				method: 'POST',
 				url: notifyUrl,
-				body: buildNotification(title, reviewUrl, views, until),
+				body: buildNotification(title, reviewUrl, views, until, this.getTimezone()),
 				json: true,
 				timeout: 15_000,
 			});

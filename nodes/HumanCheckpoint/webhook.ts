@@ -26,6 +26,7 @@ import { isPlainObject } from './edits';
 import { checkLinkMatches, readLinkParams } from './link';
 import { buildOutputs, type PausedItem } from './outputs';
 import { REVIEW_PAGE_CSP, renderMessagePage, renderReviewPage, toGateReviewItem, toReviewItem } from './page/page';
+import { fieldsToShowFrom } from './page/readable';
 import { isToolGate, readGateMessage, toGateOutput } from './toolGate';
 
 type Headers = Record<string, string | string[] | undefined>;
@@ -126,8 +127,9 @@ export async function handleReviewRequest(this: IWebhookFunctions): Promise<IWeb
 		// As an AI Agent's tool gate, each item is a tool call (see toolGate.ts).
 		const gate = isToolGate(this.getNode());
 		const message = gate ? readGateMessage(() => this.getNodeParameter('message', '')) : null;
+		const show = fieldsToShowFrom(this.getNodeParameter('fieldsToShow', ''));
 		const views = paused.map((item, i) =>
-			gate ? toGateReviewItem(item.json, i, message) : toReviewItem(item.json, i, resultKey),
+			gate ? toGateReviewItem(item.json, i, message) : toReviewItem(item.json, i, resultKey, show),
 		);
 
 		if (req.method !== 'POST') {
@@ -135,7 +137,14 @@ export async function handleReviewRequest(this: IWebhookFunctions): Promise<IWeb
 			const instructions = this.getNodeParameter('instructions', '') as string;
 			return reply.page(
 				200,
-				renderReviewPage({ title, instructions, items: views, authenticatedReviewer: auth.user, until: params.until }),
+				renderReviewPage({
+					title,
+					instructions,
+					items: views,
+					authenticatedReviewer: auth.user,
+					until: params.until,
+					timeZone: this.getTimezone(),
+				}),
 			);
 		}
 
@@ -158,6 +167,8 @@ export async function handleReviewRequest(this: IWebhookFunctions): Promise<IWeb
 			keys: views.map((view) => view.key),
 			decidedAt: new Date(),
 			pausedAt: new Date(params.pausedAt),
+			// version 2: the person's decision settles the AI result's needsReview (outputs.ts)
+			markReviewed: this.getNode().typeVersion >= 2,
 		});
 		const approved = outputs[1].length;
 		const rejected = outputs[2].length;

@@ -263,6 +263,39 @@ describe('Human Checkpoint in single-process n8n', () => {
 		expectDecidedOutputs(finished);
 		expect(JSON.stringify(finished.data)).not.toContain('e2e-review-s3cret');
 	});
+
+	it('version 2: names the items, shows the named field first, and a decision settles needsReview', async () => {
+		const { workflow, path: hookPath } = loadWorkflow('checkpoint-review.json', listener.url, `${suffix}-v2`);
+		const checkpoint = workflow.nodes.find((n: any) => n.name === 'Human Checkpoint');
+		checkpoint.typeVersion = 2;
+		checkpoint.parameters.fieldsToShow = 'ticket';
+		const workflowId = await n8n.importWorkflow(workflow);
+		await n8n.activate(workflowId);
+		const { notification, id, reviewUrl } = await startReview(n8n, listener, hookPath);
+		expect(notification.items.map((i: any) => i.title)).toEqual([
+			'Please refund invoice 42, I was charged twice',
+			'Do you offer a discount for 50 seats?',
+			'WIN A FREE CRUISE <script>alert(1)</script>',
+		]);
+		expect(notification.text).toContain('3 items waiting for review: “Please refund invoice 42, I was charged twice”');
+
+		// the ticket is read first, outside any folded block, with the AI's evidence marked in it
+		const html = await (await fetch(reviewUrl)).text();
+		expect(html).toContain('<mark>Please refund invoic</mark>');
+		expect(html.indexOf('<mark>Please refund invoic</mark>')).toBeLessThan(html.indexOf('<details>'));
+		expect(html).toContain('How sure: low (62%) — measured by the model&#39;s token probabilities');
+		expect(html).not.toContain('<script>');
+
+		const decided = await postForm(reviewUrl, decisionForm());
+		expect(decided.status).toBe(200);
+		const finished = await waitForStatus(n8n, id, ['success', 'error', 'crashed']);
+		expect(finished.status).toBe('success');
+		expectDecidedOutputs(finished);
+		const [approved, rejected] = [nodeOutputs(finished, 'Approved')[0], nodeOutputs(finished, 'Rejected')[0]];
+		// item 1 was flagged by the AI (0.62): approved (and corrected) by a person, it no longer needs review
+		for (const item of approved) expect(item.ai.classify).toMatchObject({ needsReview: false, reviewedBy: 'ada@example.com' });
+		for (const item of rejected) expect(item.ai.classify).toMatchObject({ needsReview: true, reviewedBy: 'ada@example.com' });
+	});
 });
 
 describe('Human Checkpoint in queue mode', () => {

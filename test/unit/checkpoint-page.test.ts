@@ -41,7 +41,8 @@ describe('review page', () => {
 		expect(html).toContain('<input type="text" id="answer_0" name="answer_0" value="billing">');
 		expect(html).toMatch(/<textarea id="answer_1" name="answer_1"[^>]*>\{\n {2}&quot;total&quot;: 12.5,/);
 		expect(html).toContain('72%');
-		expect(html).toContain('logprobs');
+		// the method in plain words (it read "(logprobs)" before issue #14)
+		expect(html).toContain('measured by the model&#39;s token probabilities');
 		expect(html).toContain('please refund invoice 42');
 		expect(html).toContain('name="reviewer"');
 		// posts back to the signed URL it came from
