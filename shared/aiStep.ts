@@ -21,6 +21,7 @@ import { type AiResult, type AiStep, type ConfidenceMethod, type Usage, validate
 import { costUsd, emptyUsage, priceFor } from './cost';
 import { Limiter, mapConcurrent } from './concurrency';
 import { newDecisionId, promptHash } from './hash';
+import { modelParameter } from './node/aiProperties';
 import { parameterReader, type ParameterReader } from './node/parameters';
 import { failedItem } from './failedItem';
 import { createModelClient, type ModelClient, type ProviderName, ProviderError, scrubSecrets } from './providers';
@@ -208,7 +209,7 @@ export async function runAiStep<P>(ctx: IExecuteFunctions, config: AiStepConfig<
 			}
 			const chosenProvider = param<ProviderName>('provider', itemIndex);
 			provider = chosenProvider;
-			model = String(param('model', itemIndex, '')).trim();
+			model = String(param(modelParameter(chosenProvider, ctx.getNode().typeVersion), itemIndex, '')).trim();
 			if (!model) throw new NodeOperationError(ctx.getNode(), 'The Model parameter is empty', { itemIndex });
 			const options = readAiOptions(ctx, itemIndex, param);
 			const clientKey = `${provider}\u0000${model}\u0000${options.timeoutSeconds}`;

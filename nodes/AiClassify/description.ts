@@ -1,8 +1,8 @@
 /** What the editor shows of AI Classify: provider, text, categories, confidence, threshold, routing and options; one output per category. */
-import { NodeConnectionTypes, type INodeTypeDescription } from 'n8n-workflow';
+import { NodeConnectionTypes, type INodeProperties, type INodeTypeDescription } from 'n8n-workflow';
 
 import { aiCredentials, aiOptionsProperty, providerProperties, resultKeyProperty } from '../../shared/node/aiProperties';
-import { outputsFrom } from '../../shared/node/versions';
+import { changedAtVersion, outputsFrom } from '../../shared/node/versions';
 
 /** One output per category plus "Needs Review", or a single output. Runs in the editor: self-contained. */
 const configuredOutputs = (parameters: { categories?: { category?: Array<{ name?: string }> }; routing?: string }) => {
@@ -14,13 +14,54 @@ const configuredOutputs = (parameters: { categories?: { category?: Array<{ name?
 	];
 };
 
+/** From version 2 an empty list is flagged in the editor (n8n's minRequiredFields) and stops a run before it starts. */
+const categories: INodeProperties = {
+	displayName: 'Categories',
+	name: 'categories',
+	type: 'fixedCollection',
+	typeOptions: { multipleValues: true, sortable: true },
+	placeholder: 'Add Category',
+	default: {},
+	description: 'The labels the model may choose from. Nothing outside this list ever leaves the node.',
+	options: [
+		{
+			displayName: 'Category',
+			name: 'category',
+			values: [
+				{
+					displayName: 'Name',
+					name: 'name',
+					type: 'string',
+					default: '',
+					required: true,
+					description: 'The label, e.g. billing. Also the name of its output.',
+				},
+				{
+					displayName: 'Description',
+					name: 'description',
+					type: 'string',
+					default: '',
+					description: 'What belongs here, in one line. The model reads this.',
+				},
+				{
+					displayName: 'Examples',
+					name: 'examples',
+					type: 'string',
+					default: '',
+					description: 'Optional short examples, one per line',
+				},
+			],
+		},
+	],
+};
+
 export const versionDescription: INodeTypeDescription = {
 	displayName: 'AI Classify',
 	name: 'aiClassify',
 	icon: { light: 'file:aiClassify.svg', dark: 'file:aiClassify.dark.svg' },
 	group: ['transform'],
-	version: [1],
-	subtitle: '={{ ($parameter["categories"]?.category ?? []).length + " categories · " + $parameter["model"] }}',
+	version: [1, 2],
+	subtitle: '={{ ($parameter["categories"]?.category ?? []).length + " categories · " + ($parameter[$parameter["provider"] + "Model"] ?? $parameter["model"]) }}',
 	description: 'Label each item with one of your categories, with a real confidence, a reason and evidence',
 	defaults: { name: 'AI Classify' },
 	inputs: [NodeConnectionTypes.Main],
@@ -37,45 +78,7 @@ export const versionDescription: INodeTypeDescription = {
 			required: true,
 			description: 'The text to classify, usually an expression that reads a field of the incoming item',
 		},
-		{
-			displayName: 'Categories',
-			name: 'categories',
-			type: 'fixedCollection',
-			typeOptions: { multipleValues: true, sortable: true },
-			placeholder: 'Add Category',
-			default: {},
-			description: 'The labels the model may choose from. Nothing outside this list ever leaves the node.',
-			options: [
-				{
-					displayName: 'Category',
-					name: 'category',
-					values: [
-						{
-							displayName: 'Name',
-							name: 'name',
-							type: 'string',
-							default: '',
-							required: true,
-							description: 'The label, e.g. billing. Also the name of its output.',
-						},
-						{
-							displayName: 'Description',
-							name: 'description',
-							type: 'string',
-							default: '',
-							description: 'What belongs here, in one line. The model reads this.',
-						},
-						{
-							displayName: 'Examples',
-							name: 'examples',
-							type: 'string',
-							default: '',
-							description: 'Optional short examples, one per line',
-						},
-					],
-				},
-			],
-		},
+		...changedAtVersion(2, categories, { typeOptions: { ...categories.typeOptions, minRequiredFields: 1 } }),
 		{
 			displayName: 'Allow Several Labels',
 			name: 'multiLabel',

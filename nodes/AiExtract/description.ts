@@ -1,7 +1,8 @@
 /** What the editor shows of AI Extract: provider, text, the record's description, threshold and options. */
-import { NodeConnectionTypes, type INodeTypeDescription } from 'n8n-workflow';
+import { NodeConnectionTypes, type INodeProperties, type INodePropertyCollection, type INodeTypeDescription } from 'n8n-workflow';
 
 import { aiCredentials, aiOptionsProperty, providerProperties, resultKeyProperty } from '../../shared/node/aiProperties';
+import { changedAtVersion } from '../../shared/node/versions';
 
 const EXAMPLE_SCHEMA = JSON.stringify(
 	{
@@ -18,13 +19,95 @@ const EXAMPLE_SCHEMA = JSON.stringify(
 	2,
 );
 
+/** Version 1's fields, in the alphabetical order lint asked for. */
+const fieldsV1: INodeProperties = {
+	displayName: 'Fields',
+	name: 'fields',
+	type: 'fixedCollection',
+	typeOptions: { multipleValues: true, sortable: true },
+	placeholder: 'Add Field',
+	default: {},
+	displayOptions: { show: { schemaSource: ['fields'] } },
+	description: 'The fields of the record',
+	options: [
+		{
+			displayName: 'Field',
+			name: 'field',
+			values: [
+				{
+					displayName: 'Allowed Values',
+					name: 'values',
+					type: 'string',
+					default: '',
+					displayOptions: { show: { type: ['enum'] } },
+					placeholder: 'EUR, USD, GBP',
+					description: 'Comma-separated values the field may take; nothing else is accepted',
+				},
+				{
+					displayName: 'Description',
+					name: 'description',
+					type: 'string',
+					default: '',
+					description: 'What the field means, in one line. The model reads this.',
+				},
+				{
+					displayName: 'Name',
+					name: 'name',
+					type: 'string',
+					default: '',
+					required: true,
+					description: 'The key in the output, e.g. invoice_number',
+				},
+				{
+					displayName: 'Required',
+					name: 'required',
+					type: 'boolean',
+					default: true,
+					description: 'Whether an item without this field goes to Needs Review (listed in ai.extract.missing)',
+				},
+				{
+					displayName: 'Type',
+					name: 'type',
+					type: 'options',
+					options: [
+						{ name: 'Boolean', value: 'boolean', description: 'True or false' },
+						{ name: 'Date', value: 'date', description: 'A calendar date, given as YYYY-MM-DD' },
+						{ name: 'Enum', value: 'enum', description: 'One of a fixed list of values' },
+						{ name: 'Integer', value: 'integer', description: 'A whole number' },
+						{ name: 'List', value: 'list', description: 'A list of text values' },
+						{ name: 'Number', value: 'number', description: 'A number; separators and decimal commas are normalised' },
+						{ name: 'String', value: 'string', description: 'Text' },
+					],
+					default: 'string',
+					description: 'The type of the value',
+				},
+			],
+		},
+	],
+};
+
+/** The fields from version 2: in the order a person describes one (its Type before the Allowed Values it enables); an empty list is flagged. */
+const fieldValues = (fieldsV1.options![0] as INodePropertyCollection).values;
+const fieldValue = (name: string) => fieldValues.find((value) => value.name === name)!;
+const fieldsV2: Partial<INodeProperties> = {
+	typeOptions: { ...fieldsV1.typeOptions, minRequiredFields: 1 },
+	options: [
+		{
+			displayName: 'Field',
+			name: 'field',
+			// a person names a field, says its type, then its allowed values, meaning and whether it must be there
+			values: ['name', 'type', 'values', 'description', 'required'].map(fieldValue),
+		},
+	],
+};
+
 export const versionDescription: INodeTypeDescription = {
 	displayName: 'AI Extract',
 	name: 'aiExtract',
 	icon: { light: 'file:aiExtract.svg', dark: 'file:aiExtract.dark.svg' },
 	group: ['transform'],
-	version: [1],
-	subtitle: '={{ ($parameter["schemaSource"] === "fields" ? ($parameter["fields"]?.field ?? []).length + " fields" : $parameter["schemaSource"] === "jsonSchema" ? "JSON Schema" : "from example") + " · " + $parameter["model"] }}',
+	version: [1, 2],
+	subtitle: '={{ ($parameter["schemaSource"] === "fields" ? ($parameter["fields"]?.field ?? []).length + " fields" : $parameter["schemaSource"] === "jsonSchema" ? "JSON Schema" : "from example") + " · " + ($parameter[$parameter["provider"] + "Model"] ?? $parameter["model"]) }}',
 	description: 'Pull a validated record out of unstructured text, with a source quote checked for every field',
 	defaults: { name: 'AI Extract' },
 	inputs: [NodeConnectionTypes.Main],
@@ -54,71 +137,7 @@ export const versionDescription: INodeTypeDescription = {
 			default: 'fields',
 			description: 'How you describe the fields to extract',
 		},
-		{
-			displayName: 'Fields',
-			name: 'fields',
-			type: 'fixedCollection',
-			typeOptions: { multipleValues: true, sortable: true },
-			placeholder: 'Add Field',
-			default: {},
-			displayOptions: { show: { schemaSource: ['fields'] } },
-			description: 'The fields of the record',
-			options: [
-				{
-					displayName: 'Field',
-					name: 'field',
-					values: [
-						{
-							displayName: 'Allowed Values',
-							name: 'values',
-							type: 'string',
-							default: '',
-							displayOptions: { show: { type: ['enum'] } },
-							placeholder: 'EUR, USD, GBP',
-							description: 'Comma-separated values the field may take; nothing else is accepted',
-						},
-						{
-							displayName: 'Description',
-							name: 'description',
-							type: 'string',
-							default: '',
-							description: 'What the field means, in one line. The model reads this.',
-						},
-						{
-							displayName: 'Name',
-							name: 'name',
-							type: 'string',
-							default: '',
-							required: true,
-							description: 'The key in the output, e.g. invoice_number',
-						},
-						{
-							displayName: 'Required',
-							name: 'required',
-							type: 'boolean',
-							default: true,
-							description: 'Whether an item without this field goes to Needs Review (listed in ai.extract.missing)',
-						},
-						{
-							displayName: 'Type',
-							name: 'type',
-							type: 'options',
-							options: [
-								{ name: 'Boolean', value: 'boolean', description: 'True or false' },
-								{ name: 'Date', value: 'date', description: 'A calendar date, given as YYYY-MM-DD' },
-								{ name: 'Enum', value: 'enum', description: 'One of a fixed list of values' },
-								{ name: 'Integer', value: 'integer', description: 'A whole number' },
-								{ name: 'List', value: 'list', description: 'A list of text values' },
-								{ name: 'Number', value: 'number', description: 'A number; separators and decimal commas are normalised' },
-								{ name: 'String', value: 'string', description: 'Text' },
-							],
-							default: 'string',
-							description: 'The type of the value',
-						},
-					],
-				},
-			],
-		},
+		...changedAtVersion(2, fieldsV1, fieldsV2),
 		{
 			displayName: 'JSON Schema',
 			name: 'jsonSchema',

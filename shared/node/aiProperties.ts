@@ -6,11 +6,43 @@ import type { INodeCredentialDescription, INodeProperties } from 'n8n-workflow';
 
 import { DEFAULT_MODELS } from '../providers';
 import { REDACTION_KINDS } from '../redact';
+import { changedListAtVersion } from './versions';
 
+/**
+ * Each credential is shown for its provider through `hide` rather than `show` on purpose. n8n's editor takes a
+ * parameter that every credential's `displayOptions.show` depends on for the node's "main auth field"
+ * (editor-ui nodeTypesUtils getMainAuthField / findAlternativeAuthField): it then hides that parameter from the
+ * panel, offers one credential list mixing both types, picks the most recent credential of either type and
+ * writes the matching provider into the node, leaving Model as it was. With `hide`, Provider stays a visible
+ * parameter and the credential list follows it; n8n's engine reads `hide` the same way, so nothing runs differently.
+ */
 export const aiCredentials: INodeCredentialDescription[] = [
-	{ name: 'governedAiAnthropicApi', required: true, displayOptions: { show: { provider: ['anthropic'] } } },
-	{ name: 'governedAiOpenAiApi', required: true, displayOptions: { show: { provider: ['openai'] } } },
+	{ name: 'governedAiAnthropicApi', required: true, displayOptions: { hide: { provider: ['openai'] } } },
+	{ name: 'governedAiOpenAiApi', required: true, displayOptions: { hide: { provider: ['anthropic'] } } },
 ];
+
+/** The parameter that holds the model: one per provider from version 2 on, one shared `model` before. */
+export function modelParameter(provider: string, version: number): string {
+	return version >= 2 ? `${provider}Model` : 'model';
+}
+
+const anthropicModel: INodeProperties = {
+	displayName: 'Model',
+	name: 'model',
+	type: 'string',
+	default: DEFAULT_MODELS.anthropic,
+	displayOptions: { show: { provider: ['anthropic'] } },
+	description: 'The Anthropic model ID, e.g. claude-haiku-4-5 or claude-sonnet-4-5',
+};
+
+const openaiModel: INodeProperties = {
+	displayName: 'Model',
+	name: 'model',
+	type: 'string',
+	default: DEFAULT_MODELS.openai,
+	displayOptions: { show: { provider: ['openai'] } },
+	description: 'The model ID, e.g. gpt-4.1-mini, or the model name your compatible server serves',
+};
 
 export const providerProperties: INodeProperties[] = [
 	{
@@ -28,22 +60,17 @@ export const providerProperties: INodeProperties[] = [
 		default: 'openai',
 		description: 'Which model provider answers',
 	},
-	{
-		displayName: 'Model',
-		name: 'model',
-		type: 'string',
-		default: DEFAULT_MODELS.anthropic,
-		displayOptions: { show: { provider: ['anthropic'] } },
-		description: 'The Anthropic model ID, e.g. claude-haiku-4-5 or claude-sonnet-4-5',
-	},
-	{
-		displayName: 'Model',
-		name: 'model',
-		type: 'string',
-		default: DEFAULT_MODELS.openai,
-		displayOptions: { show: { provider: ['openai'] } },
-		description: 'The model ID, e.g. gpt-4.1-mini, or the model name your compatible server serves',
-	},
+	// Version 1: both providers' models share the name `model`. The editor keeps a value by its name when the
+	// provider changes, so switching providers kept the other provider's model. From version 2 each provider
+	// has its own parameter, and its default is always that provider's.
+	...changedListAtVersion(
+		2,
+		[anthropicModel, openaiModel],
+		[
+			{ ...anthropicModel, name: modelParameter('anthropic', 2) },
+			{ ...openaiModel, name: modelParameter('openai', 2) },
+		],
+	),
 ];
 
 export function resultKeyProperty(defaultKey: string): INodeProperties {

@@ -45,3 +45,23 @@ export function outputsFrom<Parameters>(
 ): Extract<INodeTypeDescription['outputs'], string> {
 	return `={{(${configured})($parameter, $nodeVersion)}}`;
 }
+
+/** A property that exists only from `version` on (a new parameter): saved workflows of older versions never see it. */
+export function fromVersion(version: number, property: INodeProperties): INodeProperties {
+	const { show, hide } = property.displayOptions ?? {};
+	return { ...property, displayOptions: { ...(hide ? { hide } : {}), show: { ...show, '@version': from(version) } } };
+}
+
+/** A property that exists only before `version` (replaced by another one from `version` on). */
+export function untilVersion(version: number, property: INodeProperties): INodeProperties {
+	const { show, hide } = property.displayOptions ?? {};
+	return { ...property, displayOptions: { ...(show ? { show } : {}), hide: { ...hide, '@version': from(version) } } };
+}
+
+/**
+ * A list of properties (e.g. a fixed collection's values) as it was before `version` and as it is from `version`
+ * on: older versions keep their properties, order and defaults; the newer ones get theirs, e.g. reordered.
+ */
+export function changedListAtVersion(version: number, before: INodeProperties[], after: INodeProperties[]): INodeProperties[] {
+	return [...before.map((property) => untilVersion(version, property)), ...after.map((property) => fromVersion(version, property))];
+}
