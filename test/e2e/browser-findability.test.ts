@@ -111,6 +111,8 @@ describe('the AI panel', () => {
 		await itemNamed('AI').click();
 		await creator().getByText('AI Nodes', { exact: true }).waitFor();
 		for (const name of AI_NODES) await itemNamed(name).waitFor();
+		// The panel scrolls inside itself: bring the nodes into the screenshot.
+		await itemNamed(AI_NODES[0]).scrollIntoViewIfNeeded();
 		await browser.screenshot(page, 'findability-ai-panel');
 	});
 });
