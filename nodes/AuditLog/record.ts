@@ -205,6 +205,17 @@ export function sumUsage(steps: Array<{ usage: Usage; costUsd: number }>): { usa
 }
 
 /** Builds the record for one item. Throws only on values JSON cannot hold. */
+/**
+ * Whether the AI node itself sent the item to review. A version 2 Human Checkpoint rewrites `needsReview` with
+ * the person's verdict and names them in `reviewedBy`; the AI's own flag is then the review reason it gave
+ * (every AI node gives one exactly when it flags an item), so the report's escalations keep their meaning.
+ */
+function flaggedByAi(ai: AiFields | undefined): boolean | null {
+	if (!ai) return null;
+	if ((ai as Json).reviewedBy !== undefined) return ai.reviewReason !== undefined && ai.reviewReason !== null;
+	return ai.needsReview ?? null;
+}
+
 export function buildDraft(json: Json, ctx: DraftContext): AuditDraft {
 	const latest = recordedAiResult(json, ctx.aiKey || undefined);
 	const ai = latest?.result;
@@ -238,7 +249,7 @@ export function buildDraft(json: Json, ctx: DraftContext): AuditDraft {
 		confidence: ai ? (ai.confidence ?? null) : (gate?.confidence ?? null),
 		confidenceMethod: ai?.confidenceMethod ?? null,
 		reason: ai?.reason ?? null,
-		needsReview: ai?.needsReview ?? null,
+		needsReview: flaggedByAi(ai),
 		reviewReason: ai?.reviewReason ?? null,
 		requiresApproval: ai?.requiresApproval ?? null,
 		gate: gate ? { band: gate.band, sampled: gate.sampled, mode: gate.mode, high: gate.high, low: gate.low } : null,

@@ -109,6 +109,25 @@ describe('verify', () => {
 describe('building a record from an item', () => {
 	const ctx = { workflowId: 'wf', executionId: '7', nodeName: 'Audit Log', itemIndex: 2 };
 
+	it("keeps the AI's own review flag after a version 2 Human Checkpoint rewrote needsReview", () => {
+		// approved by a person: the checkpoint says needsReview false, the AI had flagged it (below threshold)
+		const settled = (item: Record<string, unknown>, fields: Record<string, unknown>) => {
+			const ai = item.ai as Record<string, Record<string, unknown>>;
+			return { ...item, ai: { ...ai, classify: { ...ai.classify, ...fields } } };
+		};
+		const flagged = settled(aiItem('my printer is on fire', { answer: 'technical', confidence: 0.42 }, { review: review('approved') }), {
+			needsReview: false,
+			reviewReason: 'below threshold',
+			reviewedBy: 'ana',
+		});
+		expect(buildDraft(flagged, ctx).needsReview).toBe(true);
+		// a confident item sampled for audit and rejected: the checkpoint says needsReview true, the AI had not flagged it
+		const sampled = settled(aiItem('refund please', { answer: 'billing', confidence: 0.97 }, { review: review('rejected') }), { needsReview: true, reviewedBy: 'ana' });
+		expect(buildDraft(sampled, ctx).needsReview).toBe(false);
+		// version 1 checkpoints leave the AI's flag as it was
+		expect(buildDraft(aiItem('x', { answer: 'billing', confidence: 0.97, needsReview: false }), ctx).needsReview).toBe(false);
+	});
+
 	it('reads the latest AI result, the gate and the review with zero configuration', () => {
 		const item = aiItem('my printer is on fire', { answer: 'technical', confidence: 0.42, needsReview: true }, {
 			gate: gate('review', 0.42, 'technical'),
