@@ -52,6 +52,37 @@ const actionsV1: INodeProperties = {
 	],
 };
 
+/** When a rule applies, and what it does: the same in every version's rules. */
+const ruleCondition: INodeProperties = {
+	displayName: 'Condition',
+	name: 'condition',
+	type: 'boolean',
+	default: false,
+	// `$json` is n8n's own variable name, not a miscased JSON
+	// eslint-disable-next-line n8n-nodes-base/node-param-description-miscased-json
+	description: 'Whether the rule applies to the item. Use an expression, e.g. {{ $json.amount > 1000 }}.',
+};
+
+const ruleEffect: INodeProperties = {
+	displayName: 'Effect',
+	name: 'effect',
+	type: 'options',
+	options: [
+		{
+			name: 'Force Action',
+			value: 'force',
+			description: 'Take this action without asking the model',
+		},
+		{
+			name: 'Forbid Actions',
+			value: 'forbid',
+			description: 'Remove these actions from the choices the model sees',
+		},
+	],
+	default: 'force',
+	description: 'What happens when the condition is true',
+};
+
 /** Version 1's hard rules: fields in the alphabetical order lint asked for, actions typed by name. */
 const rulesV1: INodeProperties = {
 	displayName: 'Hard Rules',
@@ -75,34 +106,8 @@ const rulesV1: INodeProperties = {
 					displayOptions: { show: { effect: ['force'] } },
 					description: 'The action to take: one of the action names, or escalate',
 				},
-				{
-					displayName: 'Condition',
-					name: 'condition',
-					type: 'boolean',
-					default: false,
-					// `$json` is n8n's own variable name, not a miscased JSON
-					// eslint-disable-next-line n8n-nodes-base/node-param-description-miscased-json
-					description: 'Whether the rule applies to the item. Use an expression, e.g. {{ $json.amount > 1000 }}.',
-				},
-				{
-					displayName: 'Effect',
-					name: 'effect',
-					type: 'options',
-					options: [
-						{
-							name: 'Force Action',
-							value: 'force',
-							description: 'Take this action without asking the model',
-						},
-						{
-							name: 'Forbid Actions',
-							value: 'forbid',
-							description: 'Remove these actions from the choices the model sees',
-						},
-					],
-					default: 'force',
-					description: 'What happens when the condition is true',
-				},
+				ruleCondition,
+				ruleEffect,
 				{
 					displayName: 'Forbidden Actions',
 					name: 'forbiddenActions',
@@ -175,7 +180,6 @@ const rulesV2: Partial<INodeProperties> = {
 			displayName: 'Rule',
 			name: 'rule',
 			// a rule is filled in as it reads: its name, when it applies, what it does, to which actions
-			// eslint-disable-next-line n8n-nodes-base/node-param-fixed-collection-type-unsorted-items
 			values: [
 				{
 					displayName: 'Name',
@@ -184,34 +188,8 @@ const rulesV2: Partial<INodeProperties> = {
 					default: '',
 					description: 'A name for the rule, recorded on the decisions it makes',
 				},
-				{
-					displayName: 'Condition',
-					name: 'condition',
-					type: 'boolean',
-					default: false,
-					// `$json` is n8n's own variable name, not a miscased JSON
-					// eslint-disable-next-line n8n-nodes-base/node-param-description-miscased-json
-					description: 'Whether the rule applies to the item. Use an expression, e.g. {{ $json.amount > 1000 }}.',
-				},
-				{
-					displayName: 'Effect',
-					name: 'effect',
-					type: 'options',
-					options: [
-						{
-							name: 'Force Action',
-							value: 'force',
-							description: 'Take this action without asking the model',
-						},
-						{
-							name: 'Forbid Actions',
-							value: 'forbid',
-							description: 'Remove these actions from the choices the model sees',
-						},
-					],
-					default: 'force',
-					description: 'What happens when the condition is true',
-				},
+				ruleCondition,
+				ruleEffect,
 				{
 					displayName: 'Action Name or ID',
 					name: 'action',
