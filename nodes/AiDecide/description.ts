@@ -11,6 +11,24 @@ const configuredOutputs = (parameters: { actions?: { action?: Array<{ name?: str
 ];
 
 /** Version 1's actions. */
+/** What an action says to the model, and whether a person approves it: the same in every version's actions. */
+const actionDescription: INodeProperties = {
+	displayName: 'Description',
+	name: 'description',
+	type: 'string',
+	default: '',
+	description: 'When this action is right, in one line. The model reads this.',
+};
+
+const actionNeedsApproval: INodeProperties = {
+	displayName: 'Needs Approval',
+	name: 'needsApproval',
+	type: 'boolean',
+	default: false,
+	description:
+		'Whether a person must approve this action before it is carried out (sets requiresApproval for Confidence Gate and Human Checkpoint)',
+};
+
 const actionsV1: INodeProperties = {
 	displayName: 'Actions',
 	name: 'actions',
@@ -32,21 +50,8 @@ const actionsV1: INodeProperties = {
 					required: true,
 					description: 'The action, e.g. partial_refund. Also the name of its output.',
 				},
-				{
-					displayName: 'Description',
-					name: 'description',
-					type: 'string',
-					default: '',
-					description: 'When this action is right, in one line. The model reads this.',
-				},
-				{
-					displayName: 'Needs Approval',
-					name: 'needsApproval',
-					type: 'boolean',
-					default: false,
-					description:
-						'Whether a person must approve this action before it is carried out (sets requiresApproval for Confidence Gate and Human Checkpoint)',
-				},
+				actionDescription,
+				actionNeedsApproval,
 			],
 		},
 	],
@@ -153,21 +158,8 @@ const actionsV2: Partial<INodeProperties> = {
 					placeholder: 'e.g. Refund',
 					description: "A short name for this action's output on the canvas. Empty uses the action's name.",
 				},
-				{
-					displayName: 'Description',
-					name: 'description',
-					type: 'string',
-					default: '',
-					description: 'When this action is right, in one line. The model reads this.',
-				},
-				{
-					displayName: 'Needs Approval',
-					name: 'needsApproval',
-					type: 'boolean',
-					default: false,
-					description:
-						'Whether a person must approve this action before it is carried out (sets requiresApproval for Confidence Gate and Human Checkpoint)',
-				},
+				actionDescription,
+				actionNeedsApproval,
 			],
 		},
 	],
