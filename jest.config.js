@@ -16,6 +16,10 @@ module.exports = {
 			displayName: 'e2e',
 			testMatch: ['<rootDir>/test/e2e/**/*.test.ts'],
 			setupFilesAfterEnv: ['<rootDir>/test/e2e/jest.setup.ts'],
+			// The shared n8n (harness.ts sharedN8n()): a folder per run, and the stop at the end. Project-level, so
+			// they run only when e2e files do; n8n itself starts when the first file asks for it.
+			globalSetup: '<rootDir>/test/e2e/global-setup.ts',
+			globalTeardown: '<rootDir>/test/e2e/global-teardown.ts',
 			testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/e2e/.run/'],
 			modulePathIgnorePatterns: ['<rootDir>/test/e2e/.run/', '<rootDir>/.cache/'],
 		},

@@ -17,7 +17,7 @@ import * as http from 'node:http';
 
 import { reviewSchema } from '../../shared/contract';
 import { callToolThenAnswer, startProviderServer, type ProviderServer } from '../provider-server';
-import { nodeOutputs, startN8n, type N8n } from './harness';
+import { nodeOutputs, sharedN8n, type N8n } from './harness';
 import { startNotificationListener, type NotificationListener } from './notifications';
 
 jest.setTimeout(15 * 60_000);
@@ -187,7 +187,7 @@ describe('Human Checkpoint gating an AI Agent tool in n8n', () => {
 		);
 		orders = await startOrderServer();
 		listener = await startNotificationListener();
-		n8n = await startN8n({ mode: 'single' });
+		n8n = await sharedN8n();
 		await n8n.importCredentials([
 			{ id: 'e2eAgentOpenAi1', name: 'Local OpenAI (n8n)', type: 'openAiApi', data: { apiKey: 'sk-local-e2e', url: provider.openaiBaseUrl, header: false } },
 		]);

@@ -18,13 +18,16 @@ import { Client } from 'pg';
 
 import { AuditLog } from '../../nodes/AuditLog/AuditLog.node';
 import { type ProviderServer, type RecordedRequest, type Reply, startProviderServer } from '../provider-server';
-import { nodeOutputs, startN8n, type N8n } from './harness';
-import { decide, loadExample, post, reviewLinks, sampleTickets, ticketIdOf, triageResponder, triageSampleTickets, waitUntil } from './triage-helpers';
+import { nodeOutputs, sharedN8n, type N8n } from './harness';
+import { decide, loadExampleAs, post, reviewLinks, sampleTickets, ticketIdOf, triageResponder, triageSampleTickets, waitUntil } from './triage-helpers';
 
 jest.setTimeout(15 * 60_000);
 
 const PG = { host: '127.0.0.1', port: 5432, database: 'test', user: process.env.PGUSER || 'postgres' };
 const table = `audit_ops_e2e_${randomBytes(4).toString('hex')}`;
+/** The examples with this file's webhook paths and audit stream: examples.test.ts runs them in the same shared n8n. */
+const SUFFIX = 'ops';
+const TRIAGE_STREAM = `support-triage-${SUFFIX}`;
 const PG_CREDENTIAL = { governedAiPostgres: { id: 'auditpg', name: 'Audit PostgreSQL' } };
 
 function responder(req: RecordedRequest): Reply {
@@ -87,7 +90,7 @@ let n8n: N8n;
 
 beforeAll(async () => {
 	server = await startProviderServer({ responder, latencyMs: 0 });
-	n8n = await startN8n({ mode: 'single' });
+	n8n = await sharedN8n();
 	await n8n.importCredentials([
 		{ id: 'localprovider', name: 'Local provider', type: 'governedAiOpenAiApi', data: { apiKey: 'sk-e2e-audit-ops-secret', baseUrl: server.openaiBaseUrl } },
 		{ id: 'auditpg', name: 'Audit PostgreSQL', type: 'governedAiPostgres', data: { ...PG, password: '', ssl: 'disable' } },
@@ -147,12 +150,12 @@ function aiResultsInRunData(executions: any[]): Map<string, { costUsd: number; r
 }
 
 test('support triage: the report counts every model call of the executions, at their cost', async () => {
-	const linksId = await n8n.importWorkflow(loadExample('review-links.json'));
+	const linksId = await n8n.importWorkflow(loadExampleAs('review-links.json', SUFFIX));
 	await n8n.activate(linksId);
-	const triageId = await n8n.importWorkflow(loadExample('support-triage.json'));
+	const triageId = await n8n.importWorkflow(loadExampleAs('support-triage.json', SUFFIX));
 	await n8n.activate(triageId);
 
-	const settled = await triageSampleTickets(n8n, triageId, 240_000);
+	const settled = await triageSampleTickets(n8n, triageId, 240_000, `triage-${SUFFIX}`);
 	const paused = settled.filter((e) => e.status === 'waiting');
 	expect(paused.length).toBeGreaterThan(0);
 	const links = await waitUntil(
@@ -197,8 +200,8 @@ test('support triage: the report counts every model call of the executions, at t
 	expect(executionCost).toBeGreaterThan(0);
 
 	// the report, by the Audit Log node inside n8n
-	const reportId = await n8n.importWorkflow(auditWorkflow('ops-triage-report', { operation: 'report', sink: 'file', stream: 'support-triage', window: 'all' }));
-	const verifyId = await n8n.importWorkflow(auditWorkflow('ops-triage-verify', { operation: 'verify', sink: 'file', stream: 'support-triage' }));
+	const reportId = await n8n.importWorkflow(auditWorkflow('ops-triage-report', { operation: 'report', sink: 'file', stream: TRIAGE_STREAM, window: 'all' }));
+	const verifyId = await n8n.importWorkflow(auditWorkflow('ops-triage-verify', { operation: 'verify', sink: 'file', stream: TRIAGE_STREAM }));
 	await n8n.activate(reportId);
 	await n8n.activate(verifyId);
 	const [verified] = await answer('ops-triage-verify');

@@ -86,6 +86,7 @@ async function post(n8n: N8n, path: string, body: unknown): Promise<any> {
 }
 
 test('zero-config Audit Log in n8n: concurrent executions keep one valid, gap-free chain', async () => {
+	// Its own n8n, not sharedN8n(): it counts every record of the zero-config `default` stream and then tampers with it.
 	const n8n = await startN8n();
 	try {
 		for (const workflow of [appendWorkflow, checkWorkflow('verify'), checkWorkflow('report')]) {

@@ -5,7 +5,7 @@
  * the AI nodes are also in the AI panel.
  */
 import type { Locator, Page } from 'playwright-core';
-import { startN8n, type N8n } from './harness';
+import { sharedN8n, type N8n } from './harness';
 import { DESKTOP, launchBrowser, type GovernedBrowser } from './browser';
 
 jest.setTimeout(10 * 60_000);
@@ -29,7 +29,7 @@ let browser: GovernedBrowser;
 let page: Page;
 
 beforeAll(async () => {
-	n8n = await startN8n();
+	n8n = await sharedN8n();
 	browser = await launchBrowser();
 	page = await browser.signedInPage(n8n, { viewport: DESKTOP });
 	await page.goto(`${n8n.baseUrl}/workflow/new`);

@@ -13,7 +13,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { aiResultSchema, reviewSchema } from '../../shared/contract';
-import { nodeOutputs, startN8n, type N8n } from './harness';
+import { nodeOutputs, sharedN8n, startN8n, type N8n } from './harness';
 import { startNotificationListener, type NotificationListener } from './notifications';
 
 jest.setTimeout(10 * 60_000);
@@ -122,7 +122,7 @@ describe('Human Checkpoint in single-process n8n', () => {
 
 	beforeAll(async () => {
 		listener = await startNotificationListener();
-		n8n = await startN8n({ mode: 'single' });
+		n8n = await sharedN8n();
 	});
 	afterAll(async () => {
 		await n8n?.stop();

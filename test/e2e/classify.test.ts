@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 
 import { jsonWithLogprobs, type ProviderServer, startProviderServer } from '../provider-server';
-import { nodeOutputs, startN8n, type N8n } from './harness';
+import { nodeOutputs, sharedN8n, type N8n } from './harness';
 
 const tickets = [
 	{ id: 1, text: 'I was charged twice on my last invoice' },
@@ -76,7 +76,7 @@ let n8n: N8n;
 
 beforeAll(async () => {
 	server = await startProviderServer();
-	n8n = await startN8n();
+	n8n = await sharedN8n();
 	await n8n.importCredentials([
 		{ id: 'e2eOpenAi00001', name: 'Local OpenAI', type: 'governedAiOpenAiApi', data: { apiKey: 'sk-e2e-never-shown', baseUrl: server.openaiBaseUrl } },
 		{ id: 'e2eAnthropic01', name: 'Local Anthropic', type: 'governedAiAnthropicApi', data: { apiKey: 'sk-ant-e2e-never-shown', baseUrl: server.anthropicBaseUrl } },

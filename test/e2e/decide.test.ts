@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import { type ProviderServer, type Reply, type RecordedRequest, startProviderServer } from '../provider-server';
-import { nodeOutputs, startN8n, type N8n } from './harness';
+import { nodeOutputs, sharedN8n, type N8n } from './harness';
 
 jest.setTimeout(10 * 60_000);
 
@@ -34,7 +34,7 @@ let n8n: N8n;
 
 beforeAll(async () => {
 	server = await startProviderServer({ responder });
-	n8n = await startN8n();
+	n8n = await sharedN8n();
 	await n8n.importCredentials([
 		{ id: 'localprovider', name: 'Local provider', type: 'governedAiOpenAiApi', data: { apiKey: 'sk-e2e-decide-secret', baseUrl: server.openaiBaseUrl } },
 	]);

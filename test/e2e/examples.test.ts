@@ -14,7 +14,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import { type ProviderServer, type RecordedRequest, type Reply, startProviderServer } from '../provider-server';
-import { n8nInstall, nodeOutputs, REPO_ROOT, startN8n, type N8n } from './harness';
+import { n8nInstall, nodeOutputs, REPO_ROOT, sharedN8n, type N8n } from './harness';
 import {
 	decide,
 	EXAMPLES_DIR,
@@ -102,7 +102,7 @@ const ids = new Map<string, string>();
 
 beforeAll(async () => {
 	server = await startProviderServer({ responder, latencyMs: 0 });
-	n8n = await startN8n({ mode: 'single' });
+	n8n = await sharedN8n();
 	await n8n.importCredentials([
 		{ id: 'localprovider', name: 'Local provider', type: 'governedAiOpenAiApi', data: { apiKey: 'sk-e2e-examples-secret', baseUrl: server.openaiBaseUrl } },
 	]);

@@ -4,8 +4,8 @@
  * schema-driven responder reads the `name: value` lines of the scripted invoice e-mails.
  */
 import { autoResponder, type ProviderServer, startProviderServer } from '../provider-server';
-import { nodeOutputs, startN8n, type N8n } from './harness';
-import { loadExample } from './triage-helpers';
+import { nodeOutputs, sharedN8n, type N8n } from './harness';
+import { loadExample, loadExampleAs } from './triage-helpers';
 
 jest.setTimeout(10 * 60_000);
 
@@ -19,19 +19,22 @@ interface Invoice {
 
 const invoices = loadExample('data/invoices.json') as Invoice[];
 const SECRET = 'sk-e2e-never-shown-9f3k';
+/** The examples with this file's webhook paths and audit stream: examples.test.ts runs them in the same shared n8n. */
+const SUFFIX = 'extract';
+const INTAKE_PATH = `invoice-intake-${SUFFIX}`;
 
 let server: ProviderServer;
 let n8n: N8n;
 
 beforeAll(async () => {
 	server = await startProviderServer();
-	n8n = await startN8n();
+	n8n = await sharedN8n();
 	await n8n.importCredentials([
 		{ id: 'localprovider', name: 'Local provider', type: 'governedAiOpenAiApi', data: { apiKey: SECRET, baseUrl: server.openaiBaseUrl } },
 	]);
 	// the checkpoint posts its signed link to the review-links example when it pauses: that one first
-	await n8n.activate(await n8n.importWorkflow(loadExample('review-links.json')));
-	await n8n.activate(await n8n.importWorkflow(loadExample('invoice-intake.json')));
+	await n8n.activate(await n8n.importWorkflow(loadExampleAs('review-links.json', SUFFIX)));
+	await n8n.activate(await n8n.importWorkflow(loadExampleAs('invoice-intake.json', SUFFIX)));
 });
 
 afterAll(async () => {
@@ -56,11 +59,11 @@ function outcome(execution: any): { status: string; error: string | undefined } 
 }
 
 async function post(invoice: Omit<Invoice, 'expected'>) {
-	let res = await n8n.webhook('invoice-intake', invoice);
+	let res = await n8n.webhook(INTAKE_PATH, invoice);
 	// n8n 2.x registers a published workflow's webhooks shortly after the API call returns
 	for (let i = 0; res.status === 404 && i < 40; i++) {
 		await new Promise((resolve) => setTimeout(resolve, 250));
-		res = await n8n.webhook('invoice-intake', invoice);
+		res = await n8n.webhook(INTAKE_PATH, invoice);
 	}
 	if (res.status !== 200) throw new Error(`webhook: HTTP ${res.status} ${await res.text()}\n${n8n.logs().slice(-6000)}`);
 }

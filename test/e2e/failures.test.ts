@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 
 import { autoResponder, type ProviderServer, startProviderServer } from '../provider-server';
-import { nodeOutputs, startN8n, type N8n } from './harness';
+import { nodeOutputs, sharedN8n, type N8n } from './harness';
 
 type OnError = 'continueRegularOutput' | 'continueErrorOutput';
 
@@ -127,7 +127,7 @@ beforeAll(async () => {
 		if (req.userText.includes('STORM')) return { status: 500 };
 		return autoResponder(req, sampleIndex);
 	});
-	n8n = await startN8n();
+	n8n = await sharedN8n();
 	await n8n.importCredentials([
 		{ id: 'failOpenAi0001', name: 'Local OpenAI', type: 'governedAiOpenAiApi', data: { apiKey: 'sk-failures-never-shown', baseUrl: server.openaiBaseUrl } },
 	]);

@@ -55,6 +55,7 @@ describe('single-process n8n', () => {
 
 	beforeAll(async () => {
 		started = Date.now();
+		// Its own n8n, not sharedN8n(): the last test stops it.
 		n8n = await startN8n();
 		console.log(`single mode: n8n ready at ${n8n.baseUrl} after ${((Date.now() - started) / 1000).toFixed(1)} s (${(n8n as any).startup})`);
 	});

@@ -5,6 +5,31 @@
  * Single mode: one `n8n start` on SQLite. Queue mode: one `n8n start` plus N `n8n worker` on the local
  * Redis and a fresh PostgreSQL database per run. Every process runs in its own process group so that
  * stop() (and a watchdog, should the test process die) can kill it together with its task runners.
+ *
+ * SHARING ONE n8n. Starting n8n costs 30–70 s on a busy 2-core machine, so e2e files share one:
+ *
+ *   n8n = await sharedN8n();      // instead of: n8n = await startN8n();  (or startN8n({ mode: 'single' }))
+ *
+ * That one line is the whole switch; `afterAll(() => n8n.stop())` stays. `sharedN8n()` returns the jest run's
+ * one single-mode n8n with the default settings, started by the first file that asks (the e2e project's
+ * globalSetup only makes a folder for it, test/e2e/.run/shared-<pid>-…) and stopped by its globalTeardown,
+ * which also prints how many n8n starts the run made. `jest --runInBand test/e2e/one.test.ts` starts it on
+ * demand; the unit project never does. The file's handle keeps files apart:
+ * - credential ids get a per-handle suffix, and workflows imported through the handle refer to the new ids,
+ *   so every file may import its own `localprovider`;
+ * - `executions()` / `waitForExecution()` without a workflow id see this file's workflows' executions only;
+ * - `stop()` leaves n8n running and deactivates the workflows this file activated, nothing else.
+ * What a sharing file must do itself:
+ * - use webhook paths no other file uses (add a suffix: checkpoint.test.ts, agent-gate.test.ts); a file that
+ *   loads an example uses `loadExampleAs(file, suffix)` (triage-helpers.ts): examples.test.ts owns the
+ *   examples' own paths and audit streams;
+ * - name its own audit streams (files under the one user folder); the zero-config `default` stream belongs to
+ *   audit.test.ts, which runs its own n8n;
+ * - never stop, kill or restart n8n, change the owner, instance settings or environment, or deactivate,
+ *   delete or edit workflows and credentials it did not import.
+ * Keep `startN8n()` when a file needs queue mode, its own env/tarball/port/user folder, to stop or kill n8n
+ * (harness.test.ts proves stop()), or state no other file may touch (audit.test.ts counts and then tampers
+ * with the `default` stream). If the shared n8n died, the next `sharedN8n()` starts a new one.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -327,13 +352,30 @@ class ProcessGroup {
 
 	constructor(private readonly pidFile: string) {}
 
-	/** `track`: long-lived processes go into the pid file the watchdog reads; short CLI runs do not. */
-	spawn(name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd: string, track = true): Proc {
+	/** Log files of processes that write straight to a file (the shared n8n, which outlives the file that started it). */
+	private readonly logFiles: Array<{ name: string; file: string }> = [];
+
+	/**
+	 * `track`: long-lived processes go into the pid file the watchdog reads; short CLI runs do not.
+	 * `logFile`: the process writes its output to this file instead of a pipe to this process.
+	 */
+	spawn(name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd: string, track = true, logFile?: string): Proc {
 		// detached: own process group, so that kill(-pid) also reaches the task runner children.
-		const child = spawn(cmd, args, { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-		const onData = (chunk: Buffer) => this.append(name, chunk.toString('utf8'));
-		child.stdout!.on('data', onData);
-		child.stderr!.on('data', onData);
+		let child: ChildProcess;
+		if (logFile) {
+			const fd = fs.openSync(logFile, 'a');
+			try {
+				child = spawn(cmd, args, { cwd, env, detached: true, stdio: ['ignore', fd, fd] });
+			} finally {
+				fs.closeSync(fd);
+			}
+			this.addLogFile(name, logFile);
+		} else {
+			child = spawn(cmd, args, { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+			const onData = (chunk: Buffer) => this.append(name, chunk.toString('utf8'));
+			child.stdout!.on('data', onData);
+			child.stderr!.on('data', onData);
+		}
 		const proc: Proc = {
 			name,
 			child,
@@ -367,8 +409,19 @@ class ProcessGroup {
 		while (this.size > LOG_LIMIT && this.chunks.length > 1) this.size -= this.chunks.shift()!.length;
 	}
 
+	addLogFile(name: string, file: string) {
+		this.logFiles.push({ name, file });
+	}
+
 	logs(filter?: string): string {
-		const all = this.chunks.join('');
+		const fromFiles = this.logFiles.map(({ name, file }) => {
+			const text = readTail(file, LOG_LIMIT);
+			return text
+				.split('\n')
+				.map((line, i, all) => (i === all.length - 1 && line === '' ? '' : `[${name}] ${line}`))
+				.join('\n');
+		});
+		const all = fromFiles.join('') + this.chunks.join('');
 		if (!filter) return all;
 		return all
 			.split('\n')
@@ -392,6 +445,24 @@ class ProcessGroup {
 	}
 }
 
+function readTail(file: string, bytes: number): string {
+	let fd: number;
+	try {
+		fd = fs.openSync(file, 'r');
+	} catch {
+		return '';
+	}
+	try {
+		const size = fs.fstatSync(fd).size;
+		const length = Math.min(size, bytes);
+		const buffer = Buffer.alloc(length);
+		fs.readSync(fd, buffer, 0, length, size - length);
+		return buffer.toString('utf8');
+	} finally {
+		fs.closeSync(fd);
+	}
+}
+
 function killGroup(pid: number, signal: NodeJS.Signals) {
 	try {
 		process.kill(-pid, signal);
@@ -404,7 +475,7 @@ function killGroup(pid: number, signal: NodeJS.Signals) {
  * A detached shell that outlives a crashed test process: when the test process is gone it kills every
  * process group listed in the pid file and drops the queue-mode database.
  */
-function startWatchdog(pidFile: string, database?: string, removeFolder?: string): ChildProcess {
+function startWatchdog(pidFile: string, database?: string, removeFolder?: string, parentPid = process.pid): ChildProcess {
 	const script = `
 parent="$1"; pidfile="$2"; db="$3"; folder="$4"
 while kill -0 "$parent" 2>/dev/null; do sleep 2; done
@@ -412,7 +483,7 @@ for g in $(cat "$pidfile" 2>/dev/null); do kill -KILL -- "-$g" 2>/dev/null; done
 if [ -n "$db" ]; then psql -h 127.0.0.1 -U postgres -d postgres -qc "DROP DATABASE IF EXISTS \\"$db\\" WITH (FORCE)" >/dev/null 2>&1; fi
 if [ -n "$folder" ]; then rm -rf -- "$folder"; fi
 `;
-	const watchdog = spawn('bash', ['-c', script, 'watchdog', String(process.pid), pidFile, database ?? '', removeFolder ?? ''], {
+	const watchdog = spawn('bash', ['-c', script, 'watchdog', String(parentPid), pidFile, database ?? '', removeFolder ?? ''], {
 		detached: true,
 		stdio: 'ignore',
 	});
@@ -493,7 +564,42 @@ async function waitForHttp(url: string, proc: Proc, group: ProcessGroup, timeout
 // ---------------------------------------------------------------------------------------------
 // Start
 
+/** What a client needs to drive a running n8n; plain data, so the shared n8n's can be written to a file. */
+interface Instance {
+	install: N8nInstall;
+	/** the environment of the n8n processes, which the CLI commands (import, execute) run with too */
+	env: Record<string, string>;
+	mode: 'single' | 'queue';
+	baseUrl: string;
+	userFolder: string;
+	/** where the control files go (workflow/credential files to import, the pid file) */
+	controlDir: string;
+	apiKey: string;
+}
+
+interface Launched {
+	instance: Instance;
+	group: ProcessGroup;
+	startup: string;
+	/** the process groups of the long-lived processes (main first) */
+	pgids: number[];
+	watchdogPid: number;
+	stop: () => Promise<void>;
+}
+
+/** A shared n8n: its output goes to a file, its watchdog watches the jest process that owns it, no exit hook here. */
+interface SharedLaunch {
+	dir: string;
+	ownerPid: number;
+}
+
 export async function startN8n(options: StartOptions = {}): Promise<N8n> {
+	const launched = await launch(options);
+	return clientFor(launched.instance, launched.group, { startup: launched.startup, stop: launched.stop });
+}
+
+async function launch(options: StartOptions, shared?: SharedLaunch): Promise<Launched> {
+	const startedAt = Date.now();
 	const mode = options.mode ?? 'single';
 	const workerCount = mode === 'queue' ? (options.workers ?? 2) : 0;
 	const phases: string[] = [];
@@ -508,11 +614,12 @@ export async function startN8n(options: StartOptions = {}): Promise<N8n> {
 
 	const runId = `${Date.now().toString(36)}-${randomId(6).toLowerCase()}`;
 	const persistent = options.userFolder !== undefined;
-	const userFolder = path.resolve(options.userFolder ?? path.join(RUN_ROOT, runId));
+	const userFolder = path.resolve(options.userFolder ?? path.join(RUN_ROOT, shared ? `${runId}-shared` : runId));
 	fs.mkdirSync(userFolder, { recursive: true });
 	const controlDir = persistent ? fs.mkdtempSync(path.join(os.tmpdir(), 'governed-ai-n8n-')) : userFolder;
 	const pidFile = path.join(controlDir, 'pgids');
 	const group = new ProcessGroup(pidFile);
+	const logFile = shared ? path.join(shared.dir, 'main.log') : undefined;
 
 	await installPackage(userFolder, tarball);
 	phase('npm install');
@@ -585,9 +692,12 @@ export async function startN8n(options: StartOptions = {}): Promise<N8n> {
 		await pgAdmin(`CREATE DATABASE "${database}" TEMPLATE "${template}"`);
 		phase('database');
 	}
-	const watchdog = startWatchdog(pidFile, database, persistent || process.env.N8N_E2E_KEEP === '1' ? undefined : userFolder);
+	const removeFolder = persistent || process.env.N8N_E2E_KEEP === '1' ? undefined : userFolder;
+	const watchdog = startWatchdog(pidFile, database, removeFolder, shared?.ownerPid);
+	// A shared n8n outlives the test file (and the jest worker) that started it: globalTeardown stops it,
+	// and its watchdog when the jest process is gone.
 	const exitHook = () => group.killAllSync();
-	process.on('exit', exitHook);
+	if (!shared) process.on('exit', exitHook);
 
 	let stopped: Promise<void> | undefined;
 	const stop = () =>
@@ -610,20 +720,9 @@ export async function startN8n(options: StartOptions = {}): Promise<N8n> {
 			}
 		})());
 
-	const cli = async (args: string[], what: string) => {
-		// Its own broker port: the CLI starts a task broker, which would clash with the server's.
-		const brokerPort = await freePort();
-		const proc = group.spawn(`cli:${args[0]}`, install.node, [install.n8nBin, ...args], { ...env, N8N_RUNNERS_BROKER_PORT: String(brokerPort) }, userFolder, false);
-		let out = '';
-		proc.child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
-		proc.child.stderr!.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
-		const code = await proc.exited;
-		return { code, signal: proc.signal, out, what };
-	};
-
 	try {
 		const mainBroker = await freePort();
-		const main = group.spawn('main', install.node, [install.n8nBin, 'start'], { ...env, N8N_RUNNERS_BROKER_PORT: String(mainBroker) }, userFolder);
+		const main = group.spawn('main', install.node, [install.n8nBin, 'start'], { ...env, N8N_RUNNERS_BROKER_PORT: String(mainBroker) }, userFolder, true, logFile);
 		await waitForHttp(`${baseUrl}/healthz/readiness`, main, group, 180_000);
 		phase('main ready');
 
@@ -653,128 +752,387 @@ export async function startN8n(options: StartOptions = {}): Promise<N8n> {
 		await Promise.all(workers.map(({ worker, healthPort }) => waitForHttp(`http://127.0.0.1:${healthPort}/healthz/readiness`, worker, group, 180_000)));
 		if (workerCount) phase(`${workerCount} workers ready`);
 		group.append('harness', `startup: ${phases.join(', ')}\n`);
+		recordStart(shared ? 'shared' : mode, (Date.now() - startedAt) / 1000, phases);
+		if (shared) for (const p of group.procs) p.child.unref();
+		watchdog.unref();
 
-		const api = async (method: string, urlPath: string, body?: unknown) => {
-			const res = await fetch(`${baseUrl}/api/v1${urlPath}`, {
-				method,
-				headers: { 'X-N8N-API-KEY': apiKey, accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-				body: body === undefined ? undefined : JSON.stringify(body),
-			});
-			const text = await res.text();
-			return { status: res.status, text, json: text ? safeJson(text) : undefined };
-		};
-
-		const executions = async (workflowId?: string) => {
-			const all: any[] = [];
-			let cursor: string | undefined;
-			do {
-				const query = new URLSearchParams({ includeData: 'true', limit: '250' });
-				if (workflowId) query.set('workflowId', workflowId);
-				if (cursor) query.set('cursor', cursor);
-				const res = await api('GET', `/executions?${query}`);
-				if (res.status !== 200) throw new Error(`GET /executions: HTTP ${res.status} ${res.text.slice(0, 500)}`);
-				all.push(...res.json.data);
-				cursor = res.json.nextCursor ?? undefined;
-			} while (cursor);
-			return all;
-		};
-
-		const n8n: N8n & { startup: string } = {
+		return {
+			instance: { install, env: env as Record<string, string>, mode, baseUrl, userFolder, controlDir, apiKey },
+			group,
 			startup: phases.join(', '),
-			baseUrl,
-			userFolder,
-			apiKey,
-			logs: () => group.logs(),
+			pgids: group.procs.map((p) => p.child.pid!).filter(Boolean),
+			watchdogPid: watchdog.pid!,
 			stop,
-
-			async importCredentials(creds) {
-				// Plaintext `data` is accepted by import:credentials and encrypted on the way in.
-				const file = path.join(controlDir, `credentials-${randomId(8)}.json`);
-				fs.writeFileSync(file, JSON.stringify(creds), { mode: 0o600 });
-				try {
-					const res = await cli(['import:credentials', `--input=${file}`], 'import:credentials');
-					if (res.code !== 0 && !(res.signal === 'SIGSEGV' && /Successfully imported/.test(res.out))) throw new Error(`n8n import:credentials failed (code ${res.code}):\n${res.out}`);
-				} finally {
-					// The file holds secrets in plaintext.
-					fs.rmSync(file, { force: true });
-				}
-			},
-
-			async importWorkflow(workflow) {
-				const wf: any = { ...(workflow as any) };
-				wf.id ??= randomId(16);
-				wf.name ??= `workflow ${wf.id}`;
-				wf.settings ??= { executionOrder: 'v1' };
-				wf.connections ??= {};
-				const file = path.join(controlDir, `workflow-${wf.id}.json`);
-				fs.writeFileSync(file, JSON.stringify(wf));
-				try {
-					const res = await cli(['import:workflow', `--input=${file}`], 'import:workflow');
-					if (res.code !== 0 && !(res.signal === 'SIGSEGV' && /Successfully imported/.test(res.out))) throw new Error(`n8n import:workflow failed (code ${res.code}):\n${res.out}`);
-				} finally {
-					fs.rmSync(file, { force: true });
-				}
-				return String(wf.id);
-			},
-
-			async activate(workflowId) {
-				// `activate` is the n8n 1.x name, still served by 2.x next to `publish`.
-				let res = await api('POST', `/workflows/${workflowId}/activate`, {});
-				if (res.status === 404 || res.status === 405) res = await api('POST', `/workflows/${workflowId}/publish`, {});
-				if (res.status !== 200) {
-					throw new Error(`activating workflow ${workflowId}: HTTP ${res.status} ${res.text.slice(0, 2000)}\n${group.logs('main').slice(-5000)}`);
-				}
-			},
-
-			async execute(workflowId) {
-				const res = await cli(['execute', `--id=${workflowId}`, '--rawOutput'], 'execute');
-				const runResult = parseRunJson(res.out);
-				const error = runResult?.data?.resultData?.error;
-				// n8n 2.40 on Node 24 sometimes crashes with SIGSEGV while exiting after a complete run (the
-				// isolated-vm expression engine's teardown): a finished run printed in full still counts.
-				const crashedAfterRun = res.code === null && res.signal === 'SIGSEGV' && runResult?.finished === true;
-				if ((res.code !== 0 && !crashedAfterRun) || !runResult || error) {
-					const where = error?.node?.name ? ` in node "${error.node.name}"` : '';
-					const message = error
-						? `workflow ${workflowId} failed${where}: ${error.message}${error.description ? ` (${error.description})` : ''}`
-						: `n8n execute --id=${workflowId} failed (code ${res.code}):\n${res.out.slice(-10000)}`;
-					throw new N8nExecutionError(message, runResult?.data?.resultData?.runData, error, res.out);
-				}
-				return { data: runResult.data.resultData.runData, run: runResult };
-			},
-
-			async webhook(webhookPath, body, init = {}) {
-				const method = init.method ?? (body === undefined ? 'GET' : 'POST');
-				const headers: Record<string, string> = { ...(init.headers ?? {}) };
-				let payload: string | undefined;
-				if (body !== undefined) {
-					payload = typeof body === 'string' ? body : JSON.stringify(body);
-					if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json';
-				}
-				const url = `${baseUrl}/${init.test ? 'webhook-test' : 'webhook'}/${webhookPath.replace(/^\/+/, '')}`;
-				return await fetch(url, { method, headers, body: payload });
-			},
-
-			executions,
-
-			async waitForExecution(predicate, timeoutMs = 60_000) {
-				const deadline = Date.now() + timeoutMs;
-				let seen = 0;
-				while (Date.now() < deadline) {
-					const all = await executions();
-					seen = all.length;
-					const found = all.find(predicate);
-					if (found) return found;
-					await sleep(500);
-				}
-				throw new Error(`no execution matched within ${timeoutMs} ms (${seen} executions seen)\n${group.logs().slice(-10000)}`);
-			},
 		};
-		return n8n;
 	} catch (error) {
 		await stop();
 		throw error;
 	}
+}
+
+/**
+ * Every n8n start goes into test/e2e/.run/timings.log (time, kind, seconds, phases, test file), and into
+ * the jest run's own list when the e2e globalSetup made one: globalTeardown prints how many starts the run
+ * made and how long they took.
+ */
+function recordStart(kind: string, seconds: number, phases: string[]) {
+	const testFile = path.relative(REPO_ROOT, (globalThis as any).expect?.getState?.().testPath ?? '-');
+	const line = `${new Date().toISOString()} ${kind} ${seconds.toFixed(1)} s (${phases.join(', ')}) ${testFile}\n`;
+	try {
+		fs.mkdirSync(RUN_ROOT, { recursive: true });
+		fs.appendFileSync(path.join(RUN_ROOT, 'timings.log'), line);
+		const dir = process.env[SHARED_DIR_ENV];
+		if (dir && fs.existsSync(dir)) fs.appendFileSync(path.join(dir, 'starts.log'), line);
+	} catch {
+		// timings are a convenience
+	}
+}
+
+interface ClientExtras {
+	startup: string;
+	stop: () => Promise<void>;
+	/** the shared n8n: `executions()` without a workflow id lists the executions of these workflows only */
+	scope?: Set<string>;
+}
+
+/** The N8n object over a running instance; CLI commands run as short processes of `group`. */
+function clientFor(instance: Instance, group: ProcessGroup, extras: ClientExtras): N8n & { startup: string } {
+	const { install, env, baseUrl, userFolder, controlDir, apiKey } = instance;
+
+	const cli = async (args: string[], what: string) => {
+		// Its own broker port: the CLI starts a task broker, which would clash with the server's.
+		const brokerPort = await freePort();
+		const proc = group.spawn(`cli:${args[0]}`, install.node, [install.n8nBin, ...args], { ...env, N8N_RUNNERS_BROKER_PORT: String(brokerPort) }, userFolder, false);
+		let out = '';
+		proc.child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+		proc.child.stderr!.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+		const code = await proc.exited;
+		return { code, signal: proc.signal, out, what };
+	};
+
+	const api = async (method: string, urlPath: string, body?: unknown) => {
+		const res = await fetch(`${baseUrl}/api/v1${urlPath}`, {
+			method,
+			headers: { 'X-N8N-API-KEY': apiKey, accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+			body: body === undefined ? undefined : JSON.stringify(body),
+		});
+		const text = await res.text();
+		return { status: res.status, text, json: text ? safeJson(text) : undefined };
+	};
+
+	const executionsOf = async (workflowId?: string) => {
+		const all: any[] = [];
+		let cursor: string | undefined;
+		do {
+			const query = new URLSearchParams({ includeData: 'true', limit: '250' });
+			if (workflowId) query.set('workflowId', workflowId);
+			if (cursor) query.set('cursor', cursor);
+			const res = await api('GET', `/executions?${query}`);
+			if (res.status !== 200) throw new Error(`GET /executions: HTTP ${res.status} ${res.text.slice(0, 500)}`);
+			all.push(...res.json.data);
+			cursor = res.json.nextCursor ?? undefined;
+		} while (cursor);
+		return all;
+	};
+
+	const executions = async (workflowId?: string) => {
+		if (workflowId || !extras.scope) return await executionsOf(workflowId);
+		// The shared n8n holds every file's executions: a file sees those of its own workflows, newest first.
+		const all = (await Promise.all([...extras.scope].map((id) => executionsOf(id)))).flat();
+		return all.sort((a, b) => Number(b.id) - Number(a.id));
+	};
+
+	return {
+		startup: extras.startup,
+		baseUrl,
+		userFolder,
+		apiKey,
+		logs: () => group.logs(),
+		stop: extras.stop,
+
+		async importCredentials(creds) {
+			// Plaintext `data` is accepted by import:credentials and encrypted on the way in.
+			const file = path.join(controlDir, `credentials-${randomId(8)}.json`);
+			fs.writeFileSync(file, JSON.stringify(creds), { mode: 0o600 });
+			try {
+				const res = await cli(['import:credentials', `--input=${file}`], 'import:credentials');
+				if (res.code !== 0 && !(res.signal === 'SIGSEGV' && /Successfully imported/.test(res.out))) throw new Error(`n8n import:credentials failed (code ${res.code}):\n${res.out}`);
+			} finally {
+				// The file holds secrets in plaintext.
+				fs.rmSync(file, { force: true });
+			}
+		},
+
+		async importWorkflow(workflow) {
+			const wf: any = { ...(workflow as any) };
+			wf.id ??= randomId(16);
+			wf.name ??= `workflow ${wf.id}`;
+			wf.settings ??= { executionOrder: 'v1' };
+			wf.connections ??= {};
+			const file = path.join(controlDir, `workflow-${wf.id}.json`);
+			fs.writeFileSync(file, JSON.stringify(wf));
+			try {
+				const res = await cli(['import:workflow', `--input=${file}`], 'import:workflow');
+				if (res.code !== 0 && !(res.signal === 'SIGSEGV' && /Successfully imported/.test(res.out))) throw new Error(`n8n import:workflow failed (code ${res.code}):\n${res.out}`);
+			} finally {
+				fs.rmSync(file, { force: true });
+			}
+			return String(wf.id);
+		},
+
+		async activate(workflowId) {
+			// `activate` is the n8n 1.x name, still served by 2.x next to `publish`.
+			let res = await api('POST', `/workflows/${workflowId}/activate`, {});
+			if (res.status === 404 || res.status === 405) res = await api('POST', `/workflows/${workflowId}/publish`, {});
+			if (res.status !== 200) {
+				throw new Error(`activating workflow ${workflowId}: HTTP ${res.status} ${res.text.slice(0, 2000)}\n${group.logs('main').slice(-5000)}`);
+			}
+		},
+
+		async execute(workflowId) {
+			const res = await cli(['execute', `--id=${workflowId}`, '--rawOutput'], 'execute');
+			const runResult = parseRunJson(res.out);
+			const error = runResult?.data?.resultData?.error;
+			// n8n 2.40 on Node 24 sometimes crashes with SIGSEGV while exiting after a complete run (the
+			// isolated-vm expression engine's teardown): a finished run printed in full still counts.
+			const crashedAfterRun = res.code === null && res.signal === 'SIGSEGV' && runResult?.finished === true;
+			if ((res.code !== 0 && !crashedAfterRun) || !runResult || error) {
+				const where = error?.node?.name ? ` in node "${error.node.name}"` : '';
+				const message = error
+					? `workflow ${workflowId} failed${where}: ${error.message}${error.description ? ` (${error.description})` : ''}`
+					: `n8n execute --id=${workflowId} failed (code ${res.code}):\n${res.out.slice(-10000)}`;
+				throw new N8nExecutionError(message, runResult?.data?.resultData?.runData, error, res.out);
+			}
+			return { data: runResult.data.resultData.runData, run: runResult };
+		},
+
+		async webhook(webhookPath, body, init = {}) {
+			const method = init.method ?? (body === undefined ? 'GET' : 'POST');
+			const headers: Record<string, string> = { ...(init.headers ?? {}) };
+			let payload: string | undefined;
+			if (body !== undefined) {
+				payload = typeof body === 'string' ? body : JSON.stringify(body);
+				if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json';
+			}
+			const url = `${baseUrl}/${init.test ? 'webhook-test' : 'webhook'}/${webhookPath.replace(/^\/+/, '')}`;
+			return await fetch(url, { method, headers, body: payload });
+		},
+
+		executions,
+
+		async waitForExecution(predicate, timeoutMs = 60_000) {
+			const deadline = Date.now() + timeoutMs;
+			let seen = 0;
+			while (Date.now() < deadline) {
+				const all = await executions();
+				seen = all.length;
+				const found = all.find(predicate);
+				if (found) return found;
+				await sleep(500);
+			}
+			throw new Error(`no execution matched within ${timeoutMs} ms (${seen} executions seen)\n${group.logs().slice(-10000)}`);
+		},
+	};
+}
+
+// ---------------------------------------------------------------------------------------------
+// The shared n8n of a jest run
+
+/** Set by the e2e project's globalSetup (test/e2e/global-setup.ts): the folder of this jest run's shared n8n. */
+export const SHARED_DIR_ENV = 'GOVERNED_AI_E2E_SHARED_DIR';
+/** The jest process that owns the shared n8n: its watchdog kills it when that process is gone. */
+const SHARED_OWNER_ENV = 'GOVERNED_AI_E2E_SHARED_OWNER';
+
+interface SharedState {
+	instance: Instance;
+	startup: string;
+	pgids: number[];
+	watchdogPid: number;
+	startedBy: string;
+	/** how many test files (handles) have used it */
+	handles: number;
+}
+
+const stateFile = (dir: string) => path.join(dir, 'state.json');
+
+function readState(dir: string): SharedState | undefined {
+	try {
+		return JSON.parse(fs.readFileSync(stateFile(dir), 'utf8')) as SharedState;
+	} catch {
+		return undefined;
+	}
+}
+
+function writeState(dir: string, state: SharedState) {
+	const tmp = `${stateFile(dir)}.${process.pid}.tmp`;
+	fs.writeFileSync(tmp, JSON.stringify(state, null, 2), { mode: 0o600 });
+	fs.renameSync(tmp, stateFile(dir));
+}
+
+function alive(pid: number): boolean {
+	try {
+		process.kill(pid, 0);
+		return true;
+	} catch {
+		return false;
+	}
+}
+
+async function waitReady(baseUrl: string, timeoutMs: number, logs: () => string) {
+	const deadline = Date.now() + timeoutMs;
+	let last = '';
+	while (Date.now() < deadline) {
+		try {
+			const res = await fetch(`${baseUrl}/healthz/readiness`, { signal: AbortSignal.timeout(5000) });
+			if (res.ok) return;
+			last = `HTTP ${res.status}`;
+		} catch (error) {
+			last = (error as Error).message;
+		}
+		await sleep(300);
+	}
+	throw new Error(`the shared n8n at ${baseUrl} is running but not ready after ${timeoutMs} ms (${last})\n${logs().slice(-20000)}`);
+}
+
+/** SIGTERM to the shared n8n's process groups, SIGKILL to what is left; removes its user folder (not with N8N_E2E_KEEP=1). */
+async function stopShared(state: SharedState) {
+	for (const pgid of state.pgids) killGroup(pgid, 'SIGTERM');
+	const deadline = Date.now() + 8000;
+	while (Date.now() < deadline && state.pgids.some((pgid) => alive(-pgid))) await sleep(200);
+	for (const pgid of state.pgids) killGroup(pgid, 'SIGKILL');
+	killGroup(state.watchdogPid, 'SIGKILL');
+	if (process.env.N8N_E2E_KEEP !== '1') fs.rmSync(state.instance.userFolder, { recursive: true, force: true });
+}
+
+/**
+ * The one single-mode n8n with the default settings (what `startN8n()` starts) for the whole jest run:
+ * started by the first file that asks, found by the others through the state file in the run's folder,
+ * stopped by globalTeardown. The handle is the file's own view of it:
+ * - credential ids get a suffix of this handle, and the workflows it imports refer to them by the new id,
+ *   so two files can both import `localprovider` (pointing at their own provider servers);
+ * - `executions()` and `waitForExecution()` without a workflow id see the executions of this handle's
+ *   workflows only;
+ * - `stop()` leaves n8n running: it deactivates the workflows this handle activated (nothing else);
+ * - `logs()` has the shared main's log (every file's) and this handle's CLI runs.
+ * Without the e2e globalSetup (another runner, a script) it is `startN8n()`, stopped by `stop()`.
+ */
+export async function sharedN8n(): Promise<N8n> {
+	const dir = process.env[SHARED_DIR_ENV];
+	if (!dir || !fs.existsSync(dir)) return await startN8n();
+	const state = await withLock(path.join(dir, 'start.lock'), async () => {
+		let current = readState(dir);
+		if (current && !alive(current.pgids[0])) {
+			// Killed or crashed since the last file (a file must not do that, but the next one should not suffer): start again.
+			await stopShared(current);
+			current = undefined;
+		}
+		if (!current) {
+			const ownerPid = Number(process.env[SHARED_OWNER_ENV]) || process.pid;
+			const launched = await launch({}, { dir, ownerPid });
+			current = {
+				instance: launched.instance,
+				startup: launched.startup,
+				pgids: launched.pgids,
+				watchdogPid: launched.watchdogPid,
+				startedBy: path.relative(REPO_ROOT, (globalThis as any).expect?.getState?.().testPath ?? '-'),
+				handles: 0,
+			};
+		} else {
+			await waitReady(current.instance.baseUrl, 180_000, () => readTail(path.join(dir, 'main.log'), 20_000));
+		}
+		current.handles += 1;
+		writeState(dir, current);
+		return current;
+	});
+	return sharedHandle(state, dir);
+}
+
+function sharedHandle(state: SharedState, dir: string): N8n {
+	const group = new ProcessGroup(path.join(dir, 'cli-pgids'));
+	group.addLogFile('main', path.join(dir, 'main.log'));
+	const tag = randomId(6).toLowerCase();
+	const credentialIds = new Map<string, string>();
+	const workflows = new Set<string>();
+	const activated = new Set<string>();
+	let released: Promise<void> | undefined;
+
+	const release = () =>
+		(released ??= (async () => {
+			for (const id of activated) {
+				// `deactivate` is the n8n 1.x name, `unpublish` the 2.x one; best effort, nothing depends on it.
+				const call = (verb: string) =>
+					fetch(`${state.instance.baseUrl}/api/v1/workflows/${id}/${verb}`, {
+						method: 'POST',
+						headers: { 'X-N8N-API-KEY': state.instance.apiKey, accept: 'application/json', 'content-type': 'application/json' },
+						body: '{}',
+						signal: AbortSignal.timeout(30_000),
+					});
+				try {
+					const res = await call('deactivate');
+					await res.text();
+					if (res.status === 404 || res.status === 405) await (await call('unpublish')).text();
+				} catch {
+					// n8n gone or slow: globalTeardown stops it anyway
+				}
+			}
+		})());
+
+	const core = clientFor(state.instance, group, { startup: state.startup, stop: release, scope: workflows });
+	return {
+		...core,
+		async importCredentials(creds) {
+			const renamed = creds.map((cred) => {
+				const id = `${cred.id}-${tag}`;
+				credentialIds.set(cred.id, id);
+				return { ...cred, id };
+			});
+			await core.importCredentials(renamed);
+		},
+		async importWorkflow(workflow) {
+			const wf: any = structuredClone(workflow);
+			for (const node of wf.nodes ?? []) {
+				for (const ref of Object.values<any>(node.credentials ?? {})) {
+					if (ref && typeof ref.id === 'string' && credentialIds.has(ref.id)) ref.id = credentialIds.get(ref.id);
+				}
+			}
+			const id = await core.importWorkflow(wf);
+			workflows.add(id);
+			return id;
+		},
+		async activate(workflowId) {
+			await core.activate(workflowId);
+			activated.add(workflowId);
+		},
+	};
+}
+
+/** The e2e project's globalSetup: a folder for this run's shared n8n (started later, by the first file that asks). */
+export async function sharedRunSetup(): Promise<void> {
+	const dir = path.join(RUN_ROOT, `shared-${process.pid}-${randomId(6).toLowerCase()}`);
+	fs.mkdirSync(dir, { recursive: true });
+	process.env[SHARED_DIR_ENV] = dir;
+	process.env[SHARED_OWNER_ENV] = String(process.pid);
+}
+
+/** The e2e project's globalTeardown: stops the shared n8n, and says how many n8n starts the run made. */
+export async function sharedRunTeardown(): Promise<void> {
+	const dir = process.env[SHARED_DIR_ENV];
+	if (!dir || !fs.existsSync(dir)) return;
+	const state = readState(dir);
+	if (state) await stopShared(state);
+	let starts: string[] = [];
+	try {
+		starts = fs.readFileSync(path.join(dir, 'starts.log'), 'utf8').trim().split('\n').filter(Boolean);
+	} catch {
+		// no n8n started
+	}
+	const seconds = starts.reduce((sum, line) => sum + Number(/ ([\d.]+) s \(/.exec(line)?.[1] ?? 0), 0);
+	const kinds = starts.reduce<Record<string, number>>((acc, line) => ({ ...acc, [line.split(' ')[1]]: (acc[line.split(' ')[1]] ?? 0) + 1 }), {});
+	process.stderr.write(
+		`\n[e2e] n8n started ${starts.length} time(s) in this run (${Object.entries(kinds).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}), ` +
+			`${seconds.toFixed(0)} s of startup in all; the shared n8n served ${state?.handles ?? 0} test file handle(s)\n`,
+	);
+	if (process.env.N8N_E2E_KEEP !== '1') fs.rmSync(dir, { recursive: true, force: true });
 }
 
 function safeJson(text: string): any {

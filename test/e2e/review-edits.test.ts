@@ -15,7 +15,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import { autoResponder, type ProviderServer, startProviderServer } from '../provider-server';
-import { nodeOutputs, startN8n, type N8n } from './harness';
+import { nodeOutputs, sharedN8n, type N8n } from './harness';
 import { startNotificationListener, type NotificationListener } from './notifications';
 
 jest.setTimeout(10 * 60_000);
@@ -31,7 +31,7 @@ let listener: NotificationListener;
 beforeAll(async () => {
 	server = await startProviderServer({ responder: autoResponder });
 	listener = await startNotificationListener();
-	n8n = await startN8n();
+	n8n = await sharedN8n();
 	await n8n.importCredentials([
 		{ id: 'localprovider', name: 'Local provider', type: 'governedAiOpenAiApi', data: { apiKey: 'sk-e2e-review-edits', baseUrl: server.openaiBaseUrl } },
 	]);

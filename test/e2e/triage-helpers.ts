@@ -17,6 +17,32 @@ export function loadExample(file: string): any {
 	return JSON.parse(fs.readFileSync(path.join(EXAMPLES_DIR, file), 'utf8'));
 }
 
+/**
+ * An example made to run next to the same example of another test file in the shared n8n (harness.ts
+ * `sharedN8n()`): every webhook path, the `/webhook/<path>` addresses that point at them (the checkpoints'
+ * notification URL to the review links) and every audit stream get `-<suffix>`. examples.test.ts owns the
+ * examples' own paths and streams.
+ */
+export function loadExampleAs(file: string, suffix: string): any {
+	const workflow = loadExample(file);
+	const paths: string[] = [];
+	for (const node of workflow.nodes) {
+		if (node.type === 'n8n-nodes-base.webhook' && typeof node.parameters?.path === 'string') {
+			paths.push(node.parameters.path);
+			node.parameters.path = `${node.parameters.path}-${suffix}`;
+		}
+		if (node.type === 'n8n-nodes-governed-ai.auditLog' && typeof node.parameters?.stream === 'string') {
+			node.parameters.stream = `${node.parameters.stream}-${suffix}`;
+		}
+	}
+	let text = JSON.stringify(workflow);
+	// every address of a webhook of the examples, in any workflow (the triage checkpoint posts to review-links)
+	for (const hook of new Set(['review-links', 'triage', 'lead', 'invoice-intake', ...paths])) {
+		text = text.replace(new RegExp(`/webhook/${hook.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![\\w-])`, 'g'), `/webhook/${hook}-${suffix}`);
+	}
+	return JSON.parse(text);
+}
+
 export interface Ticket {
 	id: string;
 	customer: { name: string; email: string; plan: string };
@@ -98,9 +124,9 @@ export async function waitUntil<T>(what: string, check: () => Promise<T | undefi
 }
 
 /** Posts every sample ticket to the triage webhook and waits until each of their executions has finished or paused. */
-export async function triageSampleTickets(n8n: N8n, triageId: string, timeoutMs: number): Promise<any[]> {
+export async function triageSampleTickets(n8n: N8n, triageId: string, timeoutMs: number, hookPath = 'triage'): Promise<any[]> {
 	for (const ticket of sampleTickets) {
-		const res = await post(n8n, 'triage', ticket);
+		const res = await post(n8n, hookPath, ticket);
 		expect(res.status).toBe(200);
 		await res.text();
 	}
