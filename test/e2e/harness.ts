@@ -754,7 +754,6 @@ async function launch(options: StartOptions, shared?: SharedLaunch): Promise<Lau
 		group.append('harness', `startup: ${phases.join(', ')}\n`);
 		recordStart(shared ? 'shared' : mode, (Date.now() - startedAt) / 1000, phases);
 		if (shared) for (const p of group.procs) p.child.unref();
-		watchdog.unref();
 
 		return {
 			instance: { install, env: env as Record<string, string>, mode, baseUrl, userFolder, controlDir, apiKey },
