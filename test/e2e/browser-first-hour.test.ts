@@ -21,6 +21,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 
+import { versionDescription as aiClassify } from '../../nodes/AiClassify/description';
+import { versionDescription as aiDecide } from '../../nodes/AiDecide/description';
+import { versionDescription as aiExtract } from '../../nodes/AiExtract/description';
+import { versionDescription as auditLog } from '../../nodes/AuditLog/description';
+import { versionDescription as confidenceGate } from '../../nodes/ConfidenceGate/description';
+import { versionDescription as humanCheckpoint } from '../../nodes/HumanCheckpoint/description';
 import { autoResponder, type ProviderServer, type RecordedRequest, startProviderServer } from '../provider-server';
 import { nodeOutputs, RUN_ROOT, startN8n, type N8n } from './harness';
 import { DESKTOP, launchBrowser, PHONE, type GovernedBrowser } from './browser';
@@ -305,6 +311,13 @@ describe('finding the nodes: the AI panel', () => {
 
 describe('setting up an AI step in a fresh workflow', () => {
 	beforeAll(freshWorkflow);
+
+	test('the lists opened below are every required list of the package\'s nodes', () => {
+		const required = [aiClassify, aiExtract, aiDecide, confidenceGate, humanCheckpoint, auditLog].flatMap((description) => [
+			...new Set(description.properties.filter((p) => Number(p.typeOptions?.minRequiredFields) > 0).map((p) => `${description.displayName}: ${p.name}`)),
+		]);
+		expect(required).toEqual(REQUIRED_LISTS.map(([name, parameter]) => `${name}: ${parameter}`));
+	});
 
 	test('AI Classify shows a credential, a provider and a model of the same provider, and the model follows the provider', async () => {
 		await addNode('AI Classify');
