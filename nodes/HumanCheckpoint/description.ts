@@ -11,7 +11,9 @@ export const versionDescription: INodeTypeDescription = {
 	// 2: an approved item's AI result reads needsReview false (outputs.ts); Fields to Show
 	version: [1, 2],
 	subtitle: '={{ $parameter["limitWaitTime"] ? "Review, time limit " + $parameter["resumeAmount"] + " " + $parameter["resumeUnit"] : "Review, no time limit" }}',
-	description: 'Pause until a person approves, rejects or edits each AI result',
+	// n8n lists its AI Agent "Human review" tool generated from this node under the same name (it copies the
+	// displayName) with its own description, "Request human approval for tools": this one says it is the workflow step.
+	description: 'Pause the workflow until a person approves, edits or rejects each item on a review page',
 	defaults: { name: 'Human Checkpoint' },
 	inputs: [NodeConnectionTypes.Main],
 	outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main, NodeConnectionTypes.Main],

@@ -1,0 +1,203 @@
+/**
+ * `npm run screenshots`: the README's pictures, taken from the real editor. Starts the e2e harness's n8n (the
+ * package installed from its npm pack), the local provider server replaying the answers recorded for the sample
+ * tickets (examples/data/recorded-answers.json), imports the support triage and review links examples, posts the
+ * 20 sample tickets, and photographs with Debian's chromium (playwright-core) into docs/screenshots/:
+ *
+ *   triage-workflow.png     the triage workflow on the canvas
+ *   ai-classify-panel.png   AI Classify's panel
+ *   ai-classify-output.png  an execution's AI Classify output, showing ai.classify
+ *   review-page.png         a paused ticket's review page, desktop
+ *   review-page-phone.png   the same page at 390 px
+ *   report.png              the Audit Log's HTML report of those tickets (after every paused one is approved)
+ *   report-phone.png        the same report at 390 px
+ *
+ * The triage example's Human Checkpoint is switched to its version 2 with Fields to Show = subject, text (the
+ * README's recommended setting); nothing else of the example changes.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Page } from 'playwright-core';
+
+import { autoResponder, startProviderServer, type RecordedRequest } from '../test/provider-server';
+import { REPO_ROOT, startN8n, type N8n } from '../test/e2e/harness';
+import { DESKTOP, launchBrowser, PHONE } from '../test/e2e/browser';
+import { decide, loadExample, post, reviewLinks, routeOf, sampleTickets, ticketIdOf, triageResponder, waitUntil } from '../test/e2e/triage-helpers';
+
+const OUT = path.join(REPO_ROOT, 'docs', 'screenshots');
+const CREDENTIAL = { id: 'localprovider', name: 'Local provider' };
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function log(line: string) {
+	process.stdout.write(`[screenshots] ${line}\n`);
+}
+
+/** A viewport screenshot (the editor is one screen high) or the whole page, as a PNG in docs/screenshots/. */
+async function shoot(page: Page, name: string, fullPage = false): Promise<void> {
+	const file = path.join(OUT, `${name}.png`);
+	await page.screenshot({ path: file, fullPage });
+	log(`${path.relative(REPO_ROOT, file)} (${Math.round(fs.statSync(file).size / 1024)} KB)`);
+}
+
+function reportWorkflow() {
+	return {
+		id: 'ScreenshotReport01',
+		name: 'Weekly audit report (screenshots)',
+		nodes: [
+			{
+				id: 'b0c1a000-0000-4000-8000-000000000001',
+				name: 'Webhook',
+				type: 'n8n-nodes-base.webhook',
+				typeVersion: 2,
+				position: [0, 0],
+				webhookId: 'b0c1a000-0000-4000-8000-000000000002',
+				parameters: { httpMethod: 'POST', path: 'screenshots-report', responseMode: 'lastNode', responseData: 'allEntries', options: {} },
+			},
+			{
+				id: 'b0c1a000-0000-4000-8000-000000000003',
+				name: 'Audit Report',
+				type: 'n8n-nodes-governed-ai.auditLog',
+				typeVersion: 1,
+				position: [220, 0],
+				parameters: { operation: 'report', sink: 'file', stream: 'support-triage', window: 'all', options: { reportTitle: 'Support triage: AI audit' } },
+			},
+		],
+		connections: { Webhook: { main: [[{ node: 'Audit Report', type: 'main', index: 0 }]] } },
+		settings: { executionOrder: 'v1' },
+	};
+}
+
+async function runTickets(n8n: N8n, triageId: string): Promise<any[]> {
+	for (const ticket of sampleTickets) {
+		const res = await post(n8n, 'triage', ticket);
+		if (res.status !== 200) throw new Error(`posting ${ticket.id}: HTTP ${res.status} ${await res.text()}`);
+		await res.text();
+	}
+	return await waitUntil(
+		`${sampleTickets.length} triage executions to finish or pause`,
+		async () => {
+			const all = await n8n.executions(triageId);
+			return all.length === sampleTickets.length && all.every((e) => ['success', 'waiting', 'error', 'crashed'].includes(e.status)) ? all : undefined;
+		},
+		300_000,
+		n8n.logs,
+	);
+}
+
+async function main() {
+	fs.mkdirSync(OUT, { recursive: true });
+	const server = await startProviderServer({ responder: (req: RecordedRequest, i: number) => triageResponder(req) ?? autoResponder(req, i) });
+	log('starting n8n (packs and installs the package first) …');
+	const n8n = await startN8n();
+	const browser = await launchBrowser();
+	try {
+		await n8n.importCredentials([{ ...CREDENTIAL, type: 'governedAiOpenAiApi', data: { apiKey: 'sk-screenshots', baseUrl: server.openaiBaseUrl } }]);
+		const links = loadExample('review-links.json');
+		const linksId = await n8n.importWorkflow(links);
+		await n8n.activate(linksId);
+		const triage = loadExample('support-triage.json');
+		const checkpoint = triage.nodes.find((n: any) => n.name === 'Human Checkpoint');
+		checkpoint.typeVersion = 2;
+		checkpoint.parameters.fieldsToShow = 'subject, text';
+		const triageId = await n8n.importWorkflow(triage);
+		await n8n.activate(triageId);
+		const reportId = await n8n.importWorkflow(reportWorkflow());
+		await n8n.activate(reportId);
+
+		log(`posting the ${sampleTickets.length} sample tickets …`);
+		const executions = await runTickets(n8n, triageId);
+		const paused = executions.filter((e) => e.status === 'waiting');
+		log(`${executions.length} executions, ${paused.length} waiting for a person`);
+
+		const page = await browser.signedInPage(n8n, { viewport: DESKTOP });
+
+		// the workflow on the canvas
+		await page.goto(`${n8n.baseUrl}/workflow/${triageId}`);
+		await page.locator('[data-test-id="canvas-node"][data-node-name="AI Classify"]').waitFor();
+		await page.getByTestId('zoom-to-fit').click();
+		await sleep(1500);
+		await shoot(page, 'triage-workflow');
+
+		// AI Classify's panel
+		await page.locator('[data-test-id="canvas-node"][data-node-name="AI Classify"]').dblclick();
+		await page.getByTestId('ndv').waitFor();
+		await page.getByTestId('fixed-collection-categories').waitFor();
+		await sleep(1000);
+		await shoot(page, 'ai-classify-panel');
+		await page.getByTestId('ndv').getByTestId('ndv-close-button').click();
+
+		// an execution's AI Classify output: the ticket that went to a person for review, in n8n's execution view
+		const reviewed = executions.find((e) => e.status === 'waiting' && /^review/.test(routeOf(e))) ?? executions[0];
+		log(`output of execution ${reviewed.id} (${ticketIdOf(reviewed)}, ${routeOf(reviewed)})`);
+		await page.goto(`${n8n.baseUrl}/workflow/${triageId}/executions/${reviewed.id}`);
+		// n8n 2.40 draws the execution inline (execution-preview-host); the panel opens on it with the run's data
+		const preview = page.getByTestId('execution-preview-host');
+		const classifyNode = preview.locator('[data-test-id="canvas-node"][data-node-name="AI Classify"]');
+		await classifyNode.waitFor();
+		await classifyNode.dblclick();
+		const ndv = page.getByTestId('ndv');
+		await ndv.waitFor();
+		const output = ndv.getByTestId('output-panel');
+		await output.getByTestId('radio-button-json').click();
+		await output.getByText('"classify"').first().waitFor();
+		await sleep(1000);
+		await shoot(page, 'ai-classify-output');
+
+		// the review page of that ticket, desktop and phone
+		const link = await waitUntil(
+			'the review link of that ticket',
+			async () => reviewLinks(await n8n.executions(linksId)).get(String(reviewed.id)),
+			120_000,
+			n8n.logs,
+		);
+		for (const [name, viewport] of [['review-page', DESKTOP], ['review-page-phone', PHONE]] as const) {
+			const review = await browser.page({ viewport });
+			await review.goto(link.reviewUrl);
+			await review.locator('fieldset.item').first().waitFor();
+			await shoot(review, name, true);
+		}
+
+		// every paused ticket approved, then the report of the stream both audit logs write
+		const allLinks = await waitUntil(
+			`${paused.length} review links`,
+			async () => {
+				const found = reviewLinks(await n8n.executions(linksId));
+				return paused.every((e) => found.has(String(e.id))) ? found : undefined;
+			},
+			120_000,
+			n8n.logs,
+		);
+		for (const e of paused) {
+			const decided = await decide(allLinks.get(String(e.id))!.reviewUrl, { decision: 'approve' });
+			if (decided.status !== 200) throw new Error(`approving execution ${e.id}: HTTP ${decided.status} ${JSON.stringify(decided.body)}`);
+		}
+		const report = await waitUntil(
+			'the report to count every ticket',
+			async () => {
+				const res = await post(n8n, 'screenshots-report', {});
+				if (res.status !== 200) return undefined;
+				const [item] = (await res.json()) as any[];
+				return item?.records === sampleTickets.length ? item : undefined;
+			},
+			180_000,
+			n8n.logs,
+		);
+		const htmlFile = path.join(n8n.userFolder, 'report.html');
+		fs.writeFileSync(htmlFile, report.html);
+		for (const [name, viewport] of [['report', { width: 1100, height: 900 }], ['report-phone', PHONE]] as const) {
+			const view = await browser.page({ viewport });
+			await view.goto(`file://${htmlFile}`);
+			await view.getByText('Support triage: AI audit').first().waitFor();
+			await shoot(view, name, true);
+		}
+	} finally {
+		await browser.close();
+		await n8n.stop();
+		await server.close();
+	}
+}
+
+main().catch((error) => {
+	process.stderr.write(`screenshots failed: ${(error as Error).stack ?? error}\n`);
+	process.exit(1);
+});
