@@ -3,7 +3,8 @@
  * `npm pack`), is published to a real npm registry (Verdaccio, on loopback, see ./registry.ts) and installed
  * into an n8n that has nothing of ours through the REST calls n8n's Settings → Community Nodes screen makes:
  * install, run a workflow with the nodes; publish a patch version, see it offered, update; uninstall, and a
- * workflow that used the nodes is n8n's missing-node case while everything else keeps working.
+ * workflow that used the nodes is n8n's missing-node case while everything else keeps working (in the
+ * editor too); then installed again by clicking through Settings → Community Nodes in Chromium.
  */
 import { randomUUID } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
@@ -13,6 +14,7 @@ import * as path from 'node:path';
 
 import { DEFAULT_OWNER, N8nExecutionError, nodeOutputs, packedTarball, startN8nWithoutPackage, type N8n } from './harness';
 import { manualSetWorkflow } from './harness-workflows';
+import { launchBrowser, type GovernedBrowser } from './browser';
 import { registryFront, startVerdaccio, type RegistryFront, type Verdaccio } from './registry';
 
 jest.setTimeout(15 * 60_000);
@@ -28,6 +30,7 @@ let version: string;
 let rest: (method: string, urlPath: string, body?: unknown) => Promise<{ status: number; json: any; text: string }>;
 const timings: string[] = [];
 let gateWorkflowId: string;
+let browser: GovernedBrowser | undefined;
 
 async function timed<T>(what: string, work: () => Promise<T>): Promise<T> {
 	const started = Date.now();
@@ -111,6 +114,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
 	console.log(`[registry] timings: ${timings.join(', ')}`);
+	await browser?.close();
 	await n8n?.stop();
 	await front?.stop();
 	await verdaccio?.stop();
@@ -192,4 +196,36 @@ test('after the uninstall a workflow that used the nodes is n8n\'s missing-node 
 	expect(nodeOutputs(data, 'Set')[0].length).toBeGreaterThan(0);
 	expect((await fetch(`${n8n.baseUrl}/healthz/readiness`)).status).toBe(200);
 	expect((await rest('GET', '/workflows')).status).toBe(200);
+});
+
+test('in the editor the uninstalled node is n8n\'s "not installed" node; clicking through Settings → Community Nodes installs the package again', async () => {
+	browser = await launchBrowser();
+	const page = await browser.signedInPage(n8n);
+
+	// The workflow opens; its Gate is the node n8n says is not installed, naming our package.
+	await page.goto(`${n8n.baseUrl}/workflow/${gateWorkflowId}`);
+	const gate = page.getByTestId('canvas-node').filter({ hasText: 'Gate' });
+	await gate.dblclick();
+	await page.getByText('This node is not currently installed', { exact: false }).first().waitFor();
+	await page.getByText(PACKAGE, { exact: false }).first().waitFor();
+	await browser.screenshot(page, 'registry-missing-node');
+	await page.keyboard.press('Escape');
+
+	// Settings → Community Nodes → Install a community node → name, the risk checkbox, Install.
+	await page.goto(`${n8n.baseUrl}/settings/community-nodes`);
+	await page.getByRole('button', { name: 'Install a community node' }).click();
+	const dialog = page.getByRole('dialog').filter({ hasText: 'Install community nodes' });
+	await dialog.getByPlaceholder('e.g. n8n-nodes-chatwork').fill(PACKAGE);
+	await dialog.getByText('I understand the risks of installing unverified code from a public source.').click();
+	await timed('install by clicking through the screen', async () => {
+		await dialog.getByRole('button', { name: 'Install', exact: true }).click();
+		await page.getByTestId('community-package-card').filter({ hasText: PACKAGE }).first().waitFor({ timeout: 5 * 60_000 });
+	});
+	await browser.screenshot(page, 'registry-installed-through-the-screen');
+
+	const list = await rest('GET', '/community-packages');
+	expect(list.json.data).toEqual([expect.objectContaining({ packageName: PACKAGE, failedLoading: false })]);
+	expect(list.json.data[0].installedNodes).toHaveLength(NODE_TYPES.length);
+	// The workflow that lost its node runs again.
+	await expectGateRuns();
 });
