@@ -26,12 +26,13 @@ PACKFILES=$(tar -tzf "$TGZ" | wc -l)
   echo "- tarball: $PACKFILES files, $(awk -v b="$PACKED" 'BEGIN { printf "%.1f", b / 1000 }') kB"
   echo "- installed: $(mb "$TOTAL") MB in $FILES files, $(ls "$TMP/nodes/node_modules" | grep -v '^\.' | wc -l) top-level entries"
   echo
-  echo "| package (with what it alone pulls in) | MB |"
+  echo "| folder in node_modules (its own nested node_modules included) | MB |"
   echo "|---|---|"
   (cd "$TMP/nodes/node_modules" && for d in * @*/*; do [[ -d "$d" && "$d" != @* || "$d" == @*/* ]] && echo "$(kb "$d") $d"; done) |
     sort -rn | head -8 | while read -r k d; do echo "| $d | $(mb "$k") |"; done
   echo
-  echo "Trimmed: json-schema-to-ts is used for types only and is a devDependency (the Anthropic SDK still brings it), source maps no longer ship (their sources are not in the package). What remains is needed at run time: the two provider SDKs (66 MB of it, on purpose: the official SDKs), zod, pg."
+  SDK=$(( $(kb "$TMP/nodes/node_modules/openai") + $(kb "$TMP/nodes/node_modules/@anthropic-ai") ))
+  echo "Trimmed: json-schema-to-ts is used for types only and is a devDependency (the Anthropic SDK still brings it), source maps no longer ship (their sources are not in the package). What remains is needed at run time: the two official provider SDKs ($(mb "$SDK") MB of it, on purpose), zod, pg."
   echo
 } > bench/installed-size.md
 cat bench/installed-size.md
