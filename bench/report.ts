@@ -272,6 +272,10 @@ export function writeResults(input: Input): string {
 	for (const t of targets) md.push(`| ${t.name} | ${t.measured}${t.note ? `; ${t.note}` : ''} | ${t.met === null ? 'n/a' : t.met ? 'yes' : '**no**'} |`);
 	md.push('');
 
+	// bench/installed-size.sh measures what installing the package adds; its section goes along.
+	const sizeFile = path.join(REPO_ROOT, 'bench', 'installed-size.md');
+	if (fs.existsSync(sizeFile)) md.push(fs.readFileSync(sizeFile, 'utf8'));
+
 	const outDir = path.join(REPO_ROOT, 'bench', 'out');
 	fs.mkdirSync(outDir, { recursive: true });
 	const file = info.quick ? path.join(outDir, 'RESULTS-quick.md') : path.join(REPO_ROOT, 'bench', 'RESULTS.md');

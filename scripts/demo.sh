@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# npm run demo: build the package, install n8n once (cache), start n8n at http://localhost:5678 with the
-# package installed from its npm pack, import the examples and run them on the sample data.
+# npm run demo: install n8n once (cache), pack the package as a maintainer publishes it (a plain `npm pack`,
+# whose prepack builds and checks it), start n8n at http://localhost:5678 with that tarball installed, import
+# the examples and run them on the sample data.
 # Uses OPENAI_API_KEY / ANTHROPIC_API_KEY when set; otherwise the bundled local provider server, which replays
 # the answers recorded per sample ticket (examples/data/recorded-answers.json).
 set -euo pipefail
@@ -11,10 +12,8 @@ if [[ ! -d node_modules ]]; then
   npm ci --no-audit --no-fund
 fi
 
-echo "[demo] building …"
-npm run --silent build
-
 echo "[demo] n8n: $(bash test/e2e/install-n8n.sh) (installed once, a few minutes the first time)"
 
-# The demo script packs the package, installs it into .cache/demo/n8n/.n8n/nodes and drives n8n.
+# The demo script packs the package (test/e2e/harness.ts packedTarball: `npm pack` in a staging copy),
+# installs it into .cache/demo/n8n/.n8n/nodes and drives n8n.
 exec node -r ./scripts/register-ts.js scripts/demo.ts "$@"

@@ -4,6 +4,7 @@
  * number of times. Transient failures (429, 5xx, timeouts, resets) are retried with backoff that honours
  * `retry-after`; the rest fail at once.
  */
+import { sleep } from 'n8n-workflow';
 import { z } from 'zod/v4';
 
 import type { Usage } from './contract';
@@ -79,8 +80,6 @@ export class InvalidAnswerError extends Error {
 		return named;
 	}
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function backoffMs(retry: number, base: number, max: number): number {
 	const exp = Math.min(max, base * 2 ** retry);

@@ -248,7 +248,7 @@ let packPromise: Promise<string> | undefined;
 export async function packedTarball(): Promise<string> {
 	// Once per test process: sources other people edit meanwhile do not cause a second build mid-run.
 	if (!packPromise) {
-		packPromise = buildAndPack(hashSources());
+		packPromise = packAsPublished(hashSources());
 		packPromise.catch(() => (packPromise = undefined));
 	}
 	return await packPromise;
@@ -1202,4 +1202,78 @@ async function createApiKey(baseUrl: string, session: Session): Promise<string> 
 	if (res.status !== 200) throw new Error(`POST /rest/api-keys: HTTP ${res.status} ${await res.text()}`);
 	const key = ((await res.json()) as { data: { rawApiKey?: string; apiKey: string } }).data;
 	return key.rawApiKey ?? key.apiKey;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Packing as a maintainer publishes (issue #19), and an n8n without the package
+
+/**
+ * packedTarball(): a plain `npm pack` in a staging copy of the sources, as a maintainer packs before
+ * `npm publish`: the package's own `prepack` builds and runs scripts/check-pack.js (the repository's .npmrc
+ * lets our lifecycle scripts run). The tarball is checked again here, so that a pack that skipped its
+ * scripts (an npm_config_ignore_scripts in the environment) fails instead of installing an empty package.
+ */
+async function packAsPublished(sourcesKey: string): Promise<string> {
+	const extraInputs = ['scripts/check-pack.js'];
+	const hash = createHash('sha256').update(sourcesKey);
+	for (const rel of extraInputs) hash.update(fs.readFileSync(path.join(REPO_ROOT, rel)));
+	const packDir = path.join(RUN_ROOT, 'pack', `published-${hash.digest('hex').slice(0, 16)}`);
+	fs.mkdirSync(path.join(RUN_ROOT, 'pack'), { recursive: true });
+	return await withLock(`${packDir}.lock`, async () => {
+		const existing = fs.existsSync(packDir) ? fs.readdirSync(packDir).find((f) => f.endsWith('.tgz')) : undefined;
+		if (existing) return path.join(packDir, existing);
+		const stage = fs.mkdtempSync(path.join(os.tmpdir(), 'governed-ai-pack-'));
+		try {
+			for (const rel of [...PACKED_INPUTS, ...PACKED_FILES, ...extraInputs]) {
+				const abs = path.join(REPO_ROOT, rel);
+				if (fs.existsSync(abs)) fs.cpSync(abs, path.join(stage, rel), { recursive: true });
+			}
+			fs.symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(stage, 'node_modules'));
+			fs.mkdirSync(packDir, { recursive: true });
+			const out = await run('npm', ['pack', '--pack-destination', packDir], stage, 'npm pack');
+			const tgz = path.join(packDir, out.trim().split('\n').pop()!.trim());
+			if (!fs.existsSync(tgz)) throw new Error(`npm pack did not produce ${tgz}:\n${out}`);
+			await run('node', [path.join(REPO_ROOT, 'scripts', 'check-pack.js'), tgz], REPO_ROOT, 'checking the packed tarball');
+			prunePacks(path.dirname(packDir), packDir);
+			return tgz;
+		} catch (error) {
+			fs.rmSync(packDir, { recursive: true, force: true });
+			throw error;
+		} finally {
+			fs.rmSync(stage, { recursive: true, force: true });
+		}
+	});
+}
+
+/** The former packedTarball() (build, then `npm pack --ignore-scripts`); unused, kept only so that the
+ * harness restructuring merges without a conflict: delete it there. */
+export const packedTarballIgnoringScripts = buildAndPack;
+
+let placeholderPromise: Promise<string> | undefined;
+
+/**
+ * startN8n() with nothing of ours in ~/.n8n/nodes, for installing the package the way n8n's Settings →
+ * Community Nodes does. startN8n() always npm-installs a tarball: this one is a placeholder package that is
+ * not an n8n package (n8n loads only `n8n-nodes-*` folders), so n8n starts with no community package.
+ */
+export async function startN8nWithoutPackage(options: Omit<StartOptions, 'tarball'> = {}): Promise<N8n> {
+	placeholderPromise ??= (async () => {
+		const dir = path.join(RUN_ROOT, 'pack', 'placeholder');
+		const tgz = path.join(dir, 'governed-ai-e2e-placeholder-1.0.0.tgz');
+		if (fs.existsSync(tgz)) return tgz;
+		const src = fs.mkdtempSync(path.join(os.tmpdir(), 'governed-ai-placeholder-'));
+		try {
+			fs.writeFileSync(
+				path.join(src, 'package.json'),
+				JSON.stringify({ name: 'governed-ai-e2e-placeholder', version: '1.0.0', description: 'not an n8n package', license: 'MIT' }),
+			);
+			fs.mkdirSync(dir, { recursive: true });
+			await run('npm', ['pack', '--ignore-scripts', '--pack-destination', dir], src, 'packing the placeholder');
+		} finally {
+			fs.rmSync(src, { recursive: true, force: true });
+		}
+		return tgz;
+	})();
+	placeholderPromise.catch(() => (placeholderPromise = undefined));
+	return await startN8n({ ...options, tarball: await placeholderPromise });
 }

@@ -8,6 +8,8 @@
 import { promises as fs } from 'node:fs';
 import { hostname } from 'node:os';
 
+import { sleep } from 'n8n-workflow';
+
 export interface LockOptions {
 	/** give up after this long (ms) */
 	timeoutMs?: number;
@@ -82,7 +84,7 @@ export async function withFileLock<T>(path: string, work: () => Promise<T>, opti
 		if (Date.now() - started > timeoutMs) {
 			throw new Error(`Timed out after ${timeoutMs} ms waiting for the lock ${lockPath}`);
 		}
-		await new Promise((resolve) => setTimeout(resolve, wait + Math.random() * wait));
+		await sleep(wait + Math.random() * wait);
 		wait = Math.min(wait * 2, 50);
 	}
 	try {
