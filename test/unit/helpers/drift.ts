@@ -38,10 +38,10 @@ export interface ScenarioItem {
 	phase: 1 | 2;
 }
 
-/** Item `index` of the scenario (labels in turn); phase 2 starts after PHASE1_PER_LABEL items of each label. */
-export function scenarioItem(run: string, index: number): ScenarioItem {
+/** Item `index` of the scenario (labels in turn); phase 2 starts after `phase1PerLabel` items of each label. */
+export function scenarioItem(run: string, index: number, phase1PerLabel = PHASE1_PER_LABEL): ScenarioItem {
 	const label = LABELS[index % LABELS.length];
-	const phase = index < PHASE1_PER_LABEL * LABELS.length ? 1 : 2;
+	const phase = index < phase1PerLabel * LABELS.length ? 1 : 2;
 	const id = `${run}-${index}`;
 	return { id, label, truth: draw(id) < ACCURACY[label][phase - 1] ? label : WRONG_TRUTH, phase };
 }
