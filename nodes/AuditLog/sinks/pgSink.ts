@@ -248,18 +248,26 @@ export class PgSink implements AuditSink {
 	 */
 	async trustSummary(stream: string): Promise<TrustSummary> {
 		checkStreamName(stream);
-		const exists = await this.pool.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [this.table]);
+		const exists = await this.pool.query<{ t: string | null; k: string | null }>('SELECT to_regclass($1)::text AS t, to_regclass($2)::text AS k', [
+			this.table,
+			this.trustTable,
+		]);
 		if (!exists.rows[0]?.t) return emptySummary(stream);
-		await this.ensureTrustTable();
-		const row = await this.pool.query<{ summary: unknown; hash: string | null }>(
-			`SELECT kept.summary, records.hash FROM ${this.trustTable} kept
-			 LEFT JOIN ${this.table} records ON records.stream = kept.stream AND records.sequence = kept.through_sequence
-			 WHERE kept.stream = $1`,
+		if (!exists.rows[0].k) await this.ensureTrustTable();
+		// the kept row, the hash of the record it says it ends with, and the stream's last sequence (both by the primary key)
+		const row = await this.pool.query<{ summary: unknown; hash: string | null; last: string | null }>(
+			`SELECT kept.summary, records.hash, (SELECT max(sequence) FROM ${this.table} WHERE stream = $1) AS last
+			 FROM (SELECT $1::text AS stream) wanted
+			 LEFT JOIN ${this.trustTable} kept ON kept.stream = wanted.stream
+			 LEFT JOIN ${this.table} records ON records.stream = kept.stream AND records.sequence = kept.through_sequence`,
 			[stream],
 		);
-		let summary = row.rows[0] ? parseSummary(row.rows[0].summary, stream) : null;
-		if (summary && summary.throughSequence > 0 && row.rows[0].hash !== summary.throughHash) summary = null;
+		const found = row.rows[0];
+		let summary = found?.summary ? parseSummary(found.summary, stream) : null;
+		if (summary && summary.throughSequence > 0 && found.hash !== summary.throughHash) summary = null;
 		summary ??= emptySummary(stream);
+		// current: nothing to fold
+		if (summary.throughSequence === Number(found?.last ?? 0)) return summary;
 		const from = summary.throughSequence;
 		const client = await this.pool.connect();
 		let open = false;
