@@ -14,7 +14,7 @@
  * Run from the repository root: node -r ./scripts/register-ts.js bench/trust-bench.ts [--records=1000000]
  * PostgreSQL: 127.0.0.1:5432 db `test` (PGUSER, default postgres). Writes bench/out/trust.json.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +27,7 @@ import { type AuditSink } from '../nodes/AuditLog/sinks/sink';
 import { summaryPathOf } from '../nodes/AuditLog/trust/fileSummary';
 import { trustChanges } from '../nodes/ConfidenceGate/trust';
 import { withAiResult } from '../shared/contract';
+import { sha256 } from '../shared/hash';
 
 const connection: PgConnection = {
 	host: '127.0.0.1',
@@ -43,41 +44,68 @@ const LABELS = Array.from({ length: 20 }, (_, i) => `label${i}`);
 const START = Date.parse('2026-10-05T00:00:00Z');
 const SPAN = 60 * 86_400_000;
 
+/** One built draft per label and kind, cloned per record with its own ids, time and review (buildDraft's checks are slow). */
+const templates = new Map<string, AuditDraft>();
+function template(label: string, reviewed: boolean): AuditDraft {
+	const key = `${label}/${reviewed}`;
+	let found = templates.get(key);
+	if (!found) {
+		const json = withAiResult({ subject: 'Ticket', text: 'My invoice was charged twice, please refund.' }, 'classify', {
+			decisionId: 'd',
+			step: 'classify',
+			answer: label,
+			confidence: 0.95,
+			confidenceMethod: 'logprobs',
+			reason: 'The customer mentions a double charge.',
+			evidence: ['charged twice'],
+			needsReview: false,
+			provider: 'openai',
+			model: 'gpt-4o-mini',
+			responseId: 'resp',
+			usage: { inputTokens: 180, outputTokens: 24, cachedInputTokens: 128, cacheWriteTokens: 0, requests: 1 },
+			costUsd: 0.000041,
+			attempts: 1,
+			latencyMs: 350,
+			promptHash: 'a'.repeat(64),
+			at: new Date(START).toISOString(),
+		});
+		json.gate = { band: reviewed ? 'review' : 'auto', confidence: 0.95, high: 0.85, low: 0.4, sampled: false, mode: 'earned', source: 'ai.classify', label, reason: 'r' };
+		if (reviewed) json.review = { decision: 'approved', reviewer: 'ops@example.com', comment: null, edits: null, decidedAt: null, waitedMs: 60_000 };
+		found = buildDraft(json, { workflowId: 'bench', executionId: 'e', nodeName: 'Audit Log', itemIndex: 0 });
+		templates.set(key, found);
+	}
+	return found;
+}
+
 function draft(i: number): AuditDraft {
 	const label = LABELS[i % LABELS.length];
-	const at = new Date(START + Math.floor((i / RECORDS) * SPAN));
+	const at = new Date(START + Math.floor((i / RECORDS) * SPAN)).toISOString();
 	if (i > 0 && i % 50_000 === 0) {
 		return buildTrustChangeDraft(
 			{ label, from: 'review', to: 'auto', reason: 'bench', reviewed: 200, agreed: 196, target: 0.9 },
-			{ workflowId: 'bench', executionId: `e${i}`, nodeName: 'Gate', now: at },
+			{ workflowId: 'bench', executionId: `e${i}`, nodeName: 'Gate', now: new Date(at) },
 		);
 	}
-	const reviewed = Math.floor(i / LABELS.length) % 10 < 3;
-	const json = withAiResult({ subject: `Ticket ${i}`, text: `My invoice ${i} was charged twice, please refund.` }, 'classify', {
+	const round = Math.floor(i / LABELS.length);
+	const reviewed = round % 10 < 3;
+	const base = template(label, reviewed);
+	const edited = reviewed && round % 100 === 2;
+	return {
+		...base,
+		recordId: randomUUID(),
+		executionId: `e${Math.floor(i / 100)}`,
+		itemIndex: i % 100,
+		at,
 		decisionId: `d-${i}`,
-		step: 'classify',
-		answer: label,
-		confidence: 0.5 + (i % 50) / 100,
-		confidenceMethod: 'logprobs',
-		reason: 'The customer mentions a double charge.',
-		evidence: ['charged twice'],
-		needsReview: false,
-		provider: 'openai',
-		model: 'gpt-4o-mini',
+		decidedAt: at,
 		responseId: `resp_${i}`,
-		usage: { inputTokens: 180, outputTokens: 24, cachedInputTokens: 128, cacheWriteTokens: 0, requests: 1 },
-		costUsd: 0.000041,
-		attempts: 1,
-		latencyMs: 350,
-		promptHash: 'a'.repeat(64),
-		at: at.toISOString(),
-	});
-	json.gate = { band: reviewed ? 'review' : 'auto', confidence: 0.95, high: 0.85, low: 0.4, sampled: reviewed && Math.floor(i / LABELS.length) % 100 < 3, mode: 'earned', source: 'ai.classify', label, reason: 'r' };
-	if (reviewed) {
-		const edited = Math.floor(i / LABELS.length) % 100 === 2;
-		json.review = { decision: edited ? 'edited' : 'approved', reviewer: 'ops@example.com', comment: null, edits: edited ? { 'ai.classify.answer': { from: label, to: 'other' } } : null, decidedAt: at.toISOString(), waitedMs: 60_000 };
-	}
-	return buildDraft(json, { workflowId: 'bench', executionId: `e${Math.floor(i / 100)}`, nodeName: 'Audit Log', itemIndex: i % 100, now: at });
+		inputHash: sha256(`input ${i}`),
+		gate: { ...base.gate!, sampled: reviewed && round % 100 < 3 },
+		review: reviewed
+			? { ...base.review!, decision: edited ? 'edited' : 'approved', edits: edited ? { 'ai.classify.answer': { from: label, to: 'other' } } : null, decidedAt: at }
+			: null,
+		steps: base.steps!.map((step) => ({ ...step, decisionId: `d-${i}` })),
+	};
 }
 
 async function fill(sink: AuditSink, stream: string, from: number, to: number): Promise<number> {

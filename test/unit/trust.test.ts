@@ -241,6 +241,47 @@ describe('the trust rule', () => {
 	});
 });
 
+describe('the step-back rule over many runs (the rule alone, 2,000 seeded runs)', () => {
+	const settings = { target: 0.9, minReviewed: 200, windowDays: 30, auditWindow: 20 };
+	/** A seeded generator (an LCG), so the runs are the same every time. */
+	const random = (seed: number) => {
+		let state = seed >>> 0;
+		return () => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+	};
+	const stepsBack = (audits: string) =>
+		trustChanges({ ...emptySummary('x'), labels: { a: { stage: 'auto', epoch: 1, changedSequence: 1, changedAt: null, reviewed: 0, agreed: 0, days: {}, audits } } }, settings).length > 0;
+
+	it('catches a drop from 97 % to 70 % within 60 sampled audits in 99 % of runs, and steps back by mistake in under 10 % of 300 audits at 97 %', () => {
+		const after: number[] = [];
+		let falseAlarms = 0;
+		const runs = 2000;
+		for (let seed = 1; seed <= runs; seed++) {
+			const draw = random(seed * 7 + 3);
+			let audits = '';
+			let alarm = false;
+			for (let i = 0; i < 300 && !alarm; i++) {
+				audits = (audits + (draw() < 0.97 ? '1' : '0')).slice(-200);
+				alarm = stepsBack(audits);
+			}
+			if (alarm) {
+				falseAlarms++;
+				continue;
+			}
+			let n = 0;
+			do {
+				n++;
+				audits = (audits + (draw() < 0.7 ? '1' : '0')).slice(-200);
+			} while (!stepsBack(audits) && n < 500);
+			after.push(n);
+		}
+		after.sort((a, b) => a - b);
+		const at = (q: number) => after[Math.floor(after.length * q)];
+		console.log(`step back after a drop to 70 %: median ${at(0.5)}, 95th percentile ${at(0.95)}, 99th ${at(0.99)}, worst ${after[after.length - 1]} sampled audits; false step backs at 97 %: ${falseAlarms} of ${runs} runs of 300 audits`);
+		expect(at(0.99)).toBeLessThanOrEqual(60);
+		expect(falseAlarms / runs).toBeLessThan(0.1);
+	});
+});
+
 // ---------------------------------------------------------------------------------------------------------
 // Confidence Gate version 2 inside n8n's engine
 
