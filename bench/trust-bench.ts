@@ -15,7 +15,8 @@
  * PostgreSQL: 127.0.0.1:5432 db `test` (PGUSER, default postgres). Writes bench/out/trust.json.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { createReadStream, promises as fs } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'pg';
@@ -149,13 +150,10 @@ async function repeated(open: () => AuditSink, stream: string, times = 15) {
  */
 async function loadIntoPg(admin: Pool, logPath: string, table: string): Promise<number> {
 	const started = process.hrtime.bigint();
-	const text = await fs.readFile(logPath, 'utf8');
-	let start = 0;
 	let loaded = 0;
-	while (start < text.length) {
-		let end = start;
-		for (let n = 0; n < CHUNK && end < text.length; n++) end = text.indexOf('\n', end) + 1 || text.length;
-		const lines = text.slice(start, end).trim().split('\n');
+	let lines: string[] = [];
+	const flush = async () => {
+		if (!lines.length) return;
 		await admin.query(
 			`INSERT INTO "${table}" (stream, sequence, record_id, workflow_id, execution_id, node_name, item_index, at, prev_hash, hash, record)
 			 SELECT r->>'stream', (r->>'sequence')::bigint, r->>'recordId', r->>'workflowId', r->>'executionId', r->>'nodeName',
@@ -164,9 +162,16 @@ async function loadIntoPg(admin: Pool, logPath: string, table: string): Promise<
 			[`[${lines.join(',')}]`],
 		);
 		loaded += lines.length;
-		start = end;
+		lines = [];
 		if ((loaded / CHUNK) % 10 === 0) process.stdout.write(`\r  postgres: ${loaded} records`);
+	};
+	// line by line: a million records are more than one string may hold
+	for await (const line of createInterface({ input: createReadStream(logPath, 'utf8'), crlfDelay: Infinity })) {
+		if (!line) continue;
+		lines.push(line);
+		if (lines.length >= CHUNK) await flush();
 	}
+	await flush();
 	process.stdout.write('\n');
 	return Number(process.hrtime.bigint() - started) / 1e9;
 }

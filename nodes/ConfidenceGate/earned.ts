@@ -87,7 +87,11 @@ async function readAndStep(ctx: IExecuteFunctions, itemIndex: number, store: Sin
 		return { settings, summary, changed, now };
 	} catch (error) {
 		if (error instanceof NodeOperationError) throw error;
-		throw new NodeOperationError(ctx.getNode(), `Could not read the audit store for Earned mode: ${(error as Error).message}`, { itemIndex });
+		// the store's own words in the description: n8n rewrites some messages (e.g. a path that is a folder)
+		throw new NodeOperationError(ctx.getNode(), `Could not read the audit store for Earned mode (stream "${store.stream}")`, {
+			itemIndex,
+			description: `${(error as Error).message}. Check the parameters "Audit Store", "Stream" and "File Path" or "Table Name".`,
+		});
 	} finally {
 		await sink.close();
 	}
