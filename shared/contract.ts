@@ -252,7 +252,11 @@ export const gateSchema = z.object({
 	low: z.number(),
 	/** an Auto item sent to Review for the random audit sample */
 	sampled: z.boolean(),
-	mode: z.enum(['autopilot', 'assist', 'shadow']),
+	/**
+	 * autopilot: by the bands; assist: every item to Review; shadow: every item to Review as before the AI
+	 * existed, the AI's band kept in `wouldBe`; earned: auto-routing only for labels that earned it (`trust`).
+	 */
+	mode: z.enum(['autopilot', 'assist', 'shadow', 'earned']),
 	/** where the confidence came from, e.g. `ai.classify` or `expression` */
 	source: z.string(),
 	/** the label whose thresholds applied; null without one, and for a result with several labels (see `labels`) */
@@ -261,6 +265,23 @@ export const gateSchema = z.object({
 	/** a result with several labels: each label's confidence, thresholds and band (the item takes the lowest band) */
 	labels: z
 		.array(z.object({ label: z.string(), confidence: z.number().nullable(), high: z.number(), low: z.number(), band: z.enum(GATE_BANDS) }))
+		.optional(),
+	/** shadow and earned mode: the band the AI alone would have chosen (bands and flags, before any stage or sample) */
+	wouldBe: z.enum(GATE_BANDS).optional(),
+	/** earned mode: the label's stage and the numbers behind it when the gate ran, and the change this run made */
+	trust: z
+		.object({
+			label: z.string(),
+			stage: z.enum(['review', 'auto']),
+			/** reviewed / agreed items in the window since the label's last change (stage review) */
+			reviewed: z.number(),
+			agreed: z.number(),
+			/** sampled audits judged / agreed (stage auto) */
+			audits: z.number(),
+			auditsAgreed: z.number(),
+			/** the trust change this run recorded for the label, if any */
+			changed: z.object({ from: z.enum(['review', 'auto']), to: z.enum(['review', 'auto']), reason: z.string(), recordId: z.string() }).nullable(),
+		})
 		.optional(),
 });
 export type GateResult = z.infer<typeof gateSchema>;

@@ -106,9 +106,13 @@ export function redactInput(value: unknown): unknown {
 	return value;
 }
 
-/** The gate's label, else the result's label(s): a category, several sorted, or an action. */
-function labelOf(result: AiFields | undefined, gateLabel: string | null | undefined): string | null {
+/**
+ * The gate's label, else the labels the gate saw (the AI's, also after a person edited the answer), else the
+ * result's label(s): a category, several sorted, or an action.
+ */
+function labelOf(result: AiFields | undefined, gateLabel: string | null | undefined, gateLabels?: Array<{ label: string }>): string | null {
 	if (typeof gateLabel === 'string' && gateLabel) return gateLabel;
+	if (gateLabels?.length) return gateLabels.map((l) => l.label).sort().join(', ');
 	const labels = result ? answerLabels(result) : [];
 	return labels.length ? [...labels].sort().join(', ') : null;
 }
@@ -227,7 +231,8 @@ export function buildDraft(json: Json, ctx: DraftContext): AuditDraft {
 	const input = toPlainJson(inputFields(json));
 
 	const draft: AuditDraft = {
-		v: AUDIT_RECORD_VERSION,
+		// v3 only for what v2 cannot hold (a gate's stage or would-be band), so v2 readers keep reading the rest
+		v: gate?.trust || gate?.wouldBe ? 3 : AUDIT_RECORD_VERSION,
 		recordId: randomUUID(),
 		workflowId: ctx.workflowId,
 		executionId: ctx.executionId,
@@ -245,14 +250,24 @@ export function buildDraft(json: Json, ctx: DraftContext): AuditDraft {
 		responseId: ai?.responseId ?? null,
 		promptHash: ai?.promptHash ?? null,
 		answer: ai ? (ai.answer ?? null) : null,
-		label: labelOf(ai, gate?.label),
+		label: labelOf(ai, gate?.label, gate?.labels),
 		confidence: ai ? (ai.confidence ?? null) : (gate?.confidence ?? null),
 		confidenceMethod: ai?.confidenceMethod ?? null,
 		reason: ai?.reason ?? null,
 		needsReview: flaggedByAi(ai),
 		reviewReason: ai?.reviewReason ?? null,
 		requiresApproval: ai?.requiresApproval ?? null,
-		gate: gate ? { band: gate.band, sampled: gate.sampled, mode: gate.mode, high: gate.high, low: gate.low } : null,
+		gate: gate
+			? {
+					band: gate.band,
+					sampled: gate.sampled,
+					mode: gate.mode,
+					high: gate.high,
+					low: gate.low,
+					...(gate.trust ? { stage: gate.trust.stage } : {}),
+					...(gate.wouldBe ? { wouldBe: gate.wouldBe } : {}),
+				}
+			: null,
 		review: review
 			? {
 					decision: review.decision,
@@ -270,6 +285,67 @@ export function buildDraft(json: Json, ctx: DraftContext): AuditDraft {
 		attempts: ai?.attempts ?? null,
 		latencyMs: ai?.latencyMs ?? null,
 		error: errorOf(json, ai?.error),
+	};
+	return toPlainJson(draft);
+}
+
+export interface TrustChange {
+	label: string;
+	from: 'review' | 'auto';
+	to: 'review' | 'auto';
+	reason: string;
+	reviewed: number;
+	agreed: number;
+	lowerBound?: number;
+	upperBound?: number;
+	target: number;
+	minReviewed?: number;
+	windowDays?: number;
+	auditWindow?: number;
+	gateNode?: string;
+}
+
+/**
+ * A trust-change record (v3): a label stepped forward to auto-routing or back to review. It carries no
+ * decision, so its decision fields are null; it is chained like any record, so the change is as tamper-evident
+ * as the decisions that led to it.
+ */
+export function buildTrustChangeDraft(change: TrustChange, ctx: Omit<DraftContext, 'itemIndex' | 'aiKey' | 'includeInput'>): AuditDraft {
+	const trust = toPlainJson(change);
+	const draft: AuditDraft = {
+		v: 3,
+		kind: 'trust-change',
+		trust,
+		recordId: randomUUID(),
+		workflowId: ctx.workflowId,
+		executionId: ctx.executionId,
+		nodeName: ctx.nodeName,
+		itemIndex: 0,
+		at: (ctx.now ?? new Date()).toISOString(),
+		inputHash: sha256(canonicalJson(trust)),
+		aiKey: null,
+		step: null,
+		decisionId: null,
+		decidedAt: null,
+		provider: null,
+		model: null,
+		responseId: null,
+		promptHash: null,
+		answer: null,
+		label: change.label,
+		confidence: null,
+		confidenceMethod: null,
+		reason: change.reason,
+		needsReview: null,
+		reviewReason: null,
+		requiresApproval: null,
+		gate: null,
+		review: null,
+		usage: null,
+		costUsd: null,
+		attempts: null,
+		latencyMs: null,
+		error: null,
 	};
 	return toPlainJson(draft);
 }

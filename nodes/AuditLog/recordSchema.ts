@@ -11,7 +11,11 @@ import type { FromSchema } from 'json-schema-to-ts';
 import { CONFIDENCE_METHODS, GATE_BANDS, REVIEW_DECISIONS } from '../../shared/contract';
 
 /** Every format version a record may have (the report reads them all). */
-export const AUDIT_RECORD_VERSIONS = [1, 2] as const;
+export const AUDIT_RECORD_VERSIONS = [1, 2, 3] as const;
+
+/** What a record records: a decision (absent `kind`: every record before v3) or a label's trust change. */
+export const AUDIT_RECORD_KINDS = ['decision', 'trust-change'] as const;
+export const TRUST_STAGE_NAMES = ['review', 'auto'] as const;
 
 const nullableString = (description: string) => ({ type: ['string', 'null'], description }) as const;
 
@@ -20,7 +24,7 @@ export const auditRecordJsonSchema = {
 	$id: 'https://unpkg.com/n8n-nodes-governed-ai/dist/schemas/audit-record.schema.json',
 	title: 'Audit record',
 	description:
-		'One record per item that passed an Audit Log node (n8n-nodes-governed-ai): the item\'s AI decision, its Confidence Gate result and its human review, hash-chained per stream. Sinks store it as written: one JSON object per line (file), a jsonb column (PostgreSQL), or in the `records` of a POSTed batch `{ stream, records }` (HTTP). Format v1 holds the cost of the recorded decision only; v2 adds `steps` and `total`. A record never holds an API key.',
+		'One record per item that passed an Audit Log node (n8n-nodes-governed-ai): the item\'s AI decision, its Confidence Gate result and its human review, hash-chained per stream. Sinks store it as written: one JSON object per line (file), a jsonb column (PostgreSQL), or in the `records` of a POSTed batch `{ stream, records }` (HTTP). Format v1 holds the cost of the recorded decision only; v2 adds `steps` and `total`; v3 adds record kinds (`kind`, `trust`: a Confidence Gate in Earned mode recording that a label stepped forward to auto-routing or back to review) and the gate\'s `stage` and `wouldBe`. A record is written as v3 only when it holds one of those. A record never holds an API key.',
 	type: 'object',
 	$defs: {
 		usage: {
@@ -53,7 +57,33 @@ export const auditRecordJsonSchema = {
 		},
 	},
 	properties: {
-		v: { enum: AUDIT_RECORD_VERSIONS, description: 'Format version. v2 adds `steps` and `total`.' },
+		v: { enum: AUDIT_RECORD_VERSIONS, description: 'Format version. v2 adds `steps` and `total`; v3 adds `kind`, `trust`, `gate.stage` and `gate.wouldBe`.' },
+		kind: {
+			enum: AUDIT_RECORD_KINDS,
+			description:
+				'v3: what the record records. Absent or `decision`: an item\'s AI decision, gate and review. `trust-change`: a label\'s stage changed (see `trust`); its decision fields (aiKey … latencyMs) are null, itemIndex is 0 and inputHash hashes `trust`.',
+		},
+		trust: {
+			type: 'object',
+			description: 'v3, `trust-change` records: which label changed stage, from what to what, and the numbers behind it.',
+			properties: {
+				label: { type: 'string', description: 'The label or action (the record label a decision is counted under).' },
+				from: { enum: TRUST_STAGE_NAMES, description: 'The stage before: review (every item to a person) or auto (confident items auto-routed).' },
+				to: { enum: TRUST_STAGE_NAMES, description: 'The stage after.' },
+				reason: { type: 'string', description: 'Why, in words.' },
+				reviewed: { type: 'integer', minimum: 0, description: 'Items the rule judged: reviewed items in the window (forward), sampled audits (back).' },
+				agreed: { type: 'integer', minimum: 0, description: 'Of those, approved unchanged.' },
+				lowerBound: { type: 'number', description: 'Wilson 95 % lower bound of the agreement (forward).' },
+				upperBound: { type: 'number', description: 'Wilson 95 % upper bound of the agreement (back).' },
+				target: { type: 'number', description: 'The target agreement the gate was set to.' },
+				minReviewed: { type: 'integer', description: 'The minimum of reviewed items the gate was set to.' },
+				windowDays: { type: 'integer', description: 'The window of reviewed items, in UTC days.' },
+				auditWindow: { type: 'integer', description: 'How many of the latest sampled audits the step back judges.' },
+				gateNode: { type: 'string', description: 'The Confidence Gate node that made the change.' },
+			},
+			required: ['label', 'from', 'to', 'reason', 'reviewed', 'agreed', 'target'],
+			additionalProperties: false,
+		},
 		// identity
 		recordId: { type: 'string', description: 'A UUID, unique per record.' },
 		stream: { type: 'string', description: 'The audit stream (one hash chain) the record belongs to.' },
@@ -100,6 +130,11 @@ export const auditRecordJsonSchema = {
 				mode: { type: 'string', description: 'Rollout mode: shadow, assist or autopilot.' },
 				high: { type: 'number', description: 'The auto threshold that applied.' },
 				low: { type: 'number', description: 'The reject threshold that applied.' },
+				stage: { enum: TRUST_STAGE_NAMES, description: 'v3, Earned mode: the stage of the item\'s label when the gate ran.' },
+				wouldBe: {
+					enum: GATE_BANDS,
+					description: 'v3, Shadow and Earned mode: the band the AI alone would have chosen (thresholds and flags), to compare with what a person decided.',
+				},
 			},
 			required: ['band', 'sampled', 'mode', 'high', 'low'],
 			additionalProperties: false,

@@ -1,18 +1,142 @@
 /** What the editor shows of the Confidence Gate: its parameters and its three outputs. */
-import { NodeConnectionTypes, type INodeTypeDescription } from 'n8n-workflow';
+import { NodeConnectionTypes, type INodeProperties, type INodeTypeDescription } from 'n8n-workflow';
+
+import { DEFAULT_TABLE } from '../AuditLog/sinks/pgSink';
+import { MAX_AUDITS_KEPT, MAX_WINDOW_DAYS } from '../AuditLog/trust/summary';
+import { changedAtVersion, fromVersion } from '../../shared/node/versions';
+
+/** Version 1's modes; version 2 adds Shadow and Earned (saved version 1 workflows keep their list and defaults). */
+const modeV1: INodeProperties = {
+	displayName: 'Mode',
+	name: 'mode',
+	type: 'options',
+	options: [
+		{ name: 'Autopilot', value: 'autopilot', description: 'Route by the bands below' },
+		{ name: 'Assist', value: 'assist', description: 'Every item to Review with the AI result attached: a person approves everything' },
+	],
+	default: 'autopilot',
+	description: 'Assist is the pilot stage; switch to Autopilot once the review numbers justify it',
+};
+
+const mode = changedAtVersion(2, modeV1, {
+	options: [
+		{ name: 'Autopilot', value: 'autopilot', description: 'Route by the bands below' },
+		{ name: 'Assist', value: 'assist', description: 'Every item to Review with the AI result attached: a person approves everything' },
+		{
+			name: 'Shadow',
+			value: 'shadow',
+			description:
+				'Every item to Review, as before the AI existed; the AI result rides along and what it alone would have done is recorded (gate.wouldBe), so the Audit Log measures agreement per label before the AI decides anything',
+		},
+		{
+			name: 'Earned',
+			value: 'earned',
+			description:
+				'Auto-route a label only while the audit store shows it earned it (enough reviewed items, agreement lower bound ≥ target); confident items keep being sampled for audit, and a label whose audits fall below target steps back to Review at once',
+		},
+	],
+	description: 'Pilot in Shadow, then let labels earn auto-routing by the numbers in Earned; Autopilot routes by the bands alone',
+});
+
+const earnedOnly = (property: INodeProperties): INodeProperties =>
+	fromVersion(2, { ...property, displayOptions: { ...property.displayOptions, show: { ...property.displayOptions?.show, mode: ['earned'] } } });
+
+/** Earned mode's rule and the audit store it reads (and records trust changes in). */
+const earnedProperties: INodeProperties[] = ([
+	{
+		displayName: 'Target Agreement',
+		name: 'target',
+		type: 'number',
+		typeOptions: { minValue: 0.5, maxValue: 0.999, numberPrecision: 3 },
+		default: 0.9,
+		description:
+			'The share of items a person must approve unchanged. A label is auto-routed once the Wilson 95 % lower bound of its reviewed agreement reaches this, and steps back when the upper bound of its latest sampled audits falls below it.',
+	},
+	{
+		displayName: 'Minimum Reviewed Items',
+		name: 'minReviewed',
+		type: 'number',
+		typeOptions: { minValue: 1, numberPrecision: 0 },
+		default: 200,
+		description: 'Reviewed items of a label (since its last change, within the window) needed before it can earn auto-routing',
+	},
+	{
+		displayName: 'Window (Days)',
+		name: 'windowDays',
+		type: 'number',
+		typeOptions: { minValue: 1, maxValue: MAX_WINDOW_DAYS, numberPrecision: 0 },
+		default: 30,
+		description: 'Reviewed items count when they were recorded in the last this many UTC days, today included',
+	},
+	{
+		displayName: 'Audit Sample (%)',
+		name: 'auditPercent',
+		type: 'number',
+		typeOptions: { minValue: 0.1, maxValue: 100, numberPrecision: 1 },
+		default: 10,
+		description:
+			'Share of the items an earned label would auto-route that go to Review anyway (gate.sampled), so a person keeps checking them; their outcomes are what can step the label back. Deterministic: a re-run samples the same items.',
+	},
+	{
+		displayName: 'Step-Back Audits',
+		name: 'auditWindow',
+		type: 'number',
+		typeOptions: { minValue: 1, maxValue: MAX_AUDITS_KEPT, numberPrecision: 0 },
+		default: 20,
+		description: 'How many of the latest sampled audits of a label are judged for stepping back',
+	},
+	{
+		displayName: 'Audit Store',
+		name: 'sink',
+		type: 'options',
+		options: [
+			{ name: 'File', value: 'file', description: 'The Audit Log\'s JSON Lines file on the n8n machine (its default)' },
+			{ name: 'PostgreSQL', value: 'postgres', description: 'The Audit Log\'s PostgreSQL table' },
+		],
+		default: 'file',
+		description:
+			'Where the Audit Log records the reviews: the gate reads the stream\'s trust summary from it once per run and records each trust change in it',
+	},
+	{
+		displayName: 'Stream',
+		name: 'stream',
+		type: 'string',
+		default: 'default',
+		description: 'The Audit Log stream that records this step\'s reviews (one stream per AI step keeps labels apart)',
+	},
+	{
+		displayName: 'File Path',
+		name: 'filePath',
+		type: 'string',
+		default: '',
+		placeholder: '/data/audit/{stream}.jsonl',
+		displayOptions: { show: { sink: ['file'] } },
+		description: 'The Audit Log\'s File Path; empty: its default (&lt;n8n user folder&gt;/.n8n/governed-ai-audit/&lt;stream&gt;.jsonl)',
+	},
+	{
+		displayName: 'Table Name',
+		name: 'tableName',
+		type: 'string',
+		default: DEFAULT_TABLE,
+		displayOptions: { show: { sink: ['postgres'] } },
+		description: 'The Audit Log\'s table (table or schema.table)',
+	},
+] as INodeProperties[]).map(earnedOnly);
 
 export const versionDescription: INodeTypeDescription = {
 	displayName: 'Confidence Gate',
 	name: 'confidenceGate',
 	icon: { light: 'file:confidenceGate.svg', dark: 'file:confidenceGate.dark.svg' },
 	group: ['transform'],
-	version: [1],
-	subtitle: '={{ $parameter["mode"] === "assist" ? "assist: all to review" : "auto ≥ " + $parameter["high"] + " · reject < " + $parameter["low"] }}',
+	version: [1, 2],
+	subtitle:
+		'={{ $parameter["mode"] === "assist" ? "assist: all to review" : $parameter["mode"] === "shadow" ? "shadow: all to review" : ($parameter["mode"] === "earned" ? "earned · " : "") + "auto ≥ " + $parameter["high"] + " · reject < " + $parameter["low"] }}',
 	description: 'Route items by the confidence of an AI step: Auto, Review or Reject, with a random audit sample',
 	defaults: { name: 'Confidence Gate' },
 	inputs: [NodeConnectionTypes.Main],
 	outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main, NodeConnectionTypes.Main],
 	outputNames: ['Auto', 'Review', 'Reject'],
+	credentials: [{ name: 'governedAiPostgres', required: true, displayOptions: { show: { mode: ['earned'], sink: ['postgres'] } } }],
 	properties: [
 		{
 			displayName: 'Confidence From',
@@ -50,17 +174,8 @@ export const versionDescription: INodeTypeDescription = {
 			displayOptions: { show: { source: ['expression'] } },
 			description: 'Optional label, used to pick per-label thresholds',
 		},
-		{
-			displayName: 'Mode',
-			name: 'mode',
-			type: 'options',
-			options: [
-				{ name: 'Autopilot', value: 'autopilot', description: 'Route by the bands below' },
-				{ name: 'Assist', value: 'assist', description: 'Every item to Review with the AI result attached: a person approves everything' },
-			],
-			default: 'autopilot',
-			description: 'Assist is the pilot stage; switch to Autopilot once the review numbers justify it',
-		},
+		...mode,
+		...earnedProperties,
 		{
 			displayName: 'Auto at or Above',
 			name: 'high',
@@ -103,6 +218,8 @@ export const versionDescription: INodeTypeDescription = {
 			type: 'number',
 			typeOptions: { minValue: 0, maxValue: 100, numberPrecision: 1 },
 			default: 0,
+			// Earned mode has its own (auditPercent); no version 1 workflow has Earned mode
+			displayOptions: { hide: { mode: ['earned'] } },
 			description: 'Share of Auto items sent to Review anyway, so a person keeps checking the confident ones. The choice is deterministic: a re-run samples the same items.',
 		},
 		{

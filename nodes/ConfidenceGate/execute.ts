@@ -6,11 +6,15 @@ import { NodeOperationError, type IDataObject, type IExecuteFunctions, type INod
 
 import { isMultiLabel, labelScores, latestAiResult, type LabelScore } from '../../shared/contract';
 import { failedItem } from '../../shared/failedItem';
-import { GATE_OUTPUTS, gateItem, type GateSettings, type Thresholds } from './gateItem';
+import { earnedRunFor, gateTrustOf, type EarnedCache } from './earned';
+import { GATE_OUTPUTS, gateItem, type GateSettings, type GateTrust, type Thresholds } from './gateItem';
+import { trustLabel } from './trust';
 
 export async function executeGate(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	const items = this.getInputData();
 	const outputs: INodeExecutionData[][] = [[], [], []];
+	// Earned mode: the audit store is read once per run (per store and settings), here and nowhere else
+	const earned: EarnedCache = new Map();
 	for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
 		const item = items[itemIndex];
 		try {
@@ -44,19 +48,29 @@ export async function executeGate(this: IExecuteFunctions): Promise<INodeExecuti
 				else label = scored[0]?.label ?? null;
 				sourceName = `ai.${found.key}`;
 			}
+			const mode = this.getNodeParameter('mode', itemIndex, 'autopilot') as GateSettings['mode'];
 			const settings: GateSettings = {
-				mode: this.getNodeParameter('mode', itemIndex, 'autopilot') as GateSettings['mode'],
+				mode,
 				thresholds: readThresholds(this, itemIndex),
 				perLabel: Object.fromEntries(
 					((this.getNodeParameter('perLabel.label', itemIndex, []) as Array<{ label: string; high: number; low: number }>) ?? []).map(
 						(l) => [l.label, { high: Number(l.high), low: Number(l.low) }],
 					),
 				),
-				sampleRate: (this.getNodeParameter('samplePercent', itemIndex, 0) as number) / 100,
+				sampleRate: Number(this.getNodeParameter(mode === 'earned' ? 'auditPercent' : 'samplePercent', itemIndex, 0)) / 100,
 			};
+			let trust: GateTrust | undefined;
+			if (mode === 'earned') {
+				if (!(settings.sampleRate > 0 && settings.sampleRate <= 1)) {
+					throw new NodeOperationError(this.getNode(), 'Earned mode needs an Audit Sample above 0 %: the sampled audits are what can step a label back', {
+						itemIndex,
+					});
+				}
+				trust = gateTrustOf(await earnedRunFor(this, itemIndex, earned), trustLabel(label, labels));
+			}
 			const sampleKey =
 				(this.getNodeParameter('sampleKey', itemIndex, '') as string) || found?.result.decisionId || `${itemIndex}`;
-			const gate = gateItem({ confidence, label, labels, source: sourceName, result: found?.result, sampleKey }, settings);
+			const gate = gateItem({ confidence, label, labels, source: sourceName, result: found?.result, sampleKey, trust }, settings);
 			outputs[GATE_OUTPUTS.indexOf(gate.band)].push({ json: { ...item.json, gate: gate as unknown as IDataObject }, binary: item.binary, pairedItem: { item: itemIndex } });
 		} catch (error) {
 			if (!this.continueOnFail()) throw error;

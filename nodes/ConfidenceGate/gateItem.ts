@@ -13,13 +13,16 @@ export interface Thresholds {
 }
 
 export interface GateSettings {
-	mode: 'autopilot' | 'assist';
+	mode: GateResult['mode'];
 	thresholds: Thresholds;
 	/** per-label thresholds that replace the defaults for that label */
 	perLabel: Record<string, Thresholds>;
-	/** share of Auto items sent to Review anyway, 0..1 */
+	/** share of Auto items sent to Review anyway, 0..1 (Earned mode: the audit sample rate) */
 	sampleRate: number;
 }
+
+/** Earned mode: the stage of the item's label and the numbers behind it (trust.ts), with this run's change. */
+export type GateTrust = NonNullable<GateResult['trust']>;
 
 export interface GateInput {
 	confidence: number | null;
@@ -31,6 +34,8 @@ export interface GateInput {
 	result?: StepResult;
 	/** what the audit sample is drawn from: the same key is always drawn the same way */
 	sampleKey: string;
+	/** Earned mode: the item's label's stage */
+	trust?: GateTrust;
 }
 
 /** Deterministic draw in [0, 1) from a key, so a re-run samples the same items. */
@@ -98,6 +103,27 @@ export function gateItem(input: GateInput, settings: GateSettings): GateResult {
 	}
 	if (settings.mode === 'assist') {
 		return { ...base, band: 'review', reason: `assist mode: a person approves every item (would be ${band}: ${reason})` };
+	}
+	if (settings.mode === 'shadow') {
+		// as before the AI existed: a person decides every item; what the AI alone would have done is kept
+		return { ...base, band: 'review', wouldBe: band, reason: `shadow mode: a person decides every item (the AI alone: ${band}, ${reason})` };
+	}
+	if (settings.mode === 'earned') {
+		const trust = input.trust;
+		if (!trust) throw new Error('Earned mode needs the stage of the item\'s label');
+		if (trust.stage === 'review') {
+			return {
+				...base,
+				band: 'review',
+				wouldBe: band,
+				trust,
+				reason: `earned mode: "${trust.label}" has not earned auto-routing (${trust.agreed} of ${trust.reviewed} reviewed agreed); a person decides (the AI alone: ${band}, ${reason})`,
+			};
+		}
+		if (band === 'auto' && settings.sampleRate > 0 && sampleDraw(input.sampleKey) < settings.sampleRate) {
+			return { ...base, band: 'review', sampled: true, wouldBe: band, trust, reason: `audit sample of "${trust.label}" (${reason})` };
+		}
+		return { ...base, band, wouldBe: band, trust, reason };
 	}
 	if (band === 'auto' && settings.sampleRate > 0 && sampleDraw(input.sampleKey) < settings.sampleRate) {
 		return { ...base, band: 'review', sampled: true, reason: `audit sample (${reason})` };

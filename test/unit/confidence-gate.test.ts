@@ -2,6 +2,10 @@
  * Confidence Gate inside n8n's execution engine (n8n-core's WorkflowExecute), fed items as an AI node leaves
  * them. The band choice itself (gateItem, sampleDraw) is pure and is checked here against the node's routing.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 import type { IDataObject } from 'n8n-workflow';
 
 import { ConfidenceGate } from '../../nodes/ConfidenceGate/ConfidenceGate.node';
@@ -142,5 +146,32 @@ describe('Confidence Gate', () => {
 		await expect(gate([{ no: 'ai' }])).rejects.toThrow(/Item 0 has no AI result/);
 		const [, review] = await gate([{ no: 'ai' }], {}, 'continueRegularOutput');
 		expect(review).toHaveLength(1);
+	});
+
+	it('Earned mode (version 2): bad settings and an unreadable store name the item and the parameter; Continue On Fail keeps every item', async () => {
+		const folder = await mkdtemp(join(tmpdir(), 'gate-earned-'));
+		try {
+			const earned = { mode: 'earned', sink: 'file', stream: 'e', filePath: join(folder, '{stream}.jsonl') };
+			const run = (params: Record<string, unknown>, onError?: OnError) =>
+				runNode({ node: new ConfidenceGate(), typeVersion: 2, items: [aiItem(0.95), aiItem(0.9, 'refund')], parameters: { ...earned, ...params }, onError });
+			await expect(run({ auditPercent: 0 })).rejects.toThrow(/Earned mode needs an Audit Sample above 0 %/);
+			await expect(run({ target: 1.5 })).rejects.toThrow(/Parameter "target" must be above 0 and below 1, got 1.5/);
+			await expect(run({ stream: 'no spaces' })).rejects.toThrow(/Stream name "no spaces" is not allowed/);
+			// a file path that is a folder: the store cannot be read
+			await expect(run({ filePath: folder })).rejects.toThrow(/Could not read the audit store for Earned mode \(stream "e"\)/);
+			const [auto, review] = await run({ target: 1.5 }, 'continueRegularOutput');
+			expect(auto).toHaveLength(0);
+			expect(review.map((i) => (i.json.gate as IDataObject).reason)).toEqual([expect.stringMatching(/"target"/), expect.stringMatching(/"target"/)]);
+			// a store without records: nothing earned yet, every item to a person, nothing written
+			const [auto2, review2] = await run({});
+			expect(auto2).toHaveLength(0);
+			expect(review2.map((i) => (i.json.gate as IDataObject).trust)).toEqual([
+				{ label: 'billing', stage: 'review', reviewed: 0, agreed: 0, audits: 0, auditsAgreed: 0, changed: null },
+				{ label: 'refund', stage: 'review', reviewed: 0, agreed: 0, audits: 0, auditsAgreed: 0, changed: null },
+			]);
+			expect((review2[0].json.gate as IDataObject).wouldBe).toBe('auto');
+		} finally {
+			await rm(folder, { recursive: true, force: true });
+		}
 	});
 });

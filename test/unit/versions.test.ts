@@ -84,6 +84,15 @@ describe('node versions', () => {
 			expect(tickets(review)).toEqual(['fairly sure', 'unsure']);
 		});
 
+		it('routes as saved on the real Confidence Gate, whose version 2 added Shadow and Earned modes', async () => {
+			const [auto, review] = await runNode({ node: new ConfidenceGate(), parameters: saved.parameters, typeVersion: saved.typeVersion, nodeName: saved.name, nodeId: saved.id, items });
+			expect(tickets(auto)).toEqual(['sure', 'fairly sure']);
+			expect(tickets(review)).toEqual(['unsure']);
+			expect(auto[0].json.gate).toMatchObject({ mode: 'autopilot', high: 0.85, low: 0.4, sampled: false });
+			expect(Object.keys(auto[0].json.gate as IDataObject)).not.toEqual(expect.arrayContaining(['wouldBe']));
+			expect(Object.keys(auto[0].json.gate as IDataObject)).not.toEqual(expect.arrayContaining(['trust']));
+		});
+
 		it('loads version 1 with exactly the defaults of today\'s version 1; version 2 differs only in the changed one', () => {
 			const gateV2 = new ConfidenceGateV2().description;
 			expect(defaultsOf(gateV2, 1)).toEqual(savedDefaults.confidenceGate['1']);

@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 
-import { auditRecordSchema, buildDraft } from '../../nodes/AuditLog/record';
+import { verifyStream } from '../../nodes/AuditLog/chain';
+import { auditRecordSchema, buildDraft, buildTrustChangeDraft } from '../../nodes/AuditLog/record';
 import { FileSink } from '../../nodes/AuditLog/sinks/fileSink';
 import { parseJsonSubmission, resolveSubmission, ReviewInputError } from '../../nodes/HumanCheckpoint/decisions';
 import { buildNotification } from '../../nodes/HumanCheckpoint/notify';
@@ -142,6 +143,33 @@ describe('audit record', () => {
 		}
 	});
 
+	it('v3 records validate: a trust change, and a decision a Shadow or Earned gate routed, chained with the rest', async () => {
+		const sink = new FileSink(join(dir, 'records-v3.jsonl'));
+		const earnedGate = { band: 'review', confidence: 0.95, high: 0.85, low: 0.4, sampled: true, mode: 'earned', source: 'ai.classify', label: 'billing', reason: 'audit sample', wouldBe: 'auto', trust: { label: 'billing', stage: 'auto', reviewed: 0, agreed: 0, audits: 3, auditsAgreed: 3, changed: null } };
+		const shadowGate = { ...earnedGate, sampled: false, mode: 'shadow', wouldBe: 'reject', trust: undefined };
+		const drafts = [
+			buildTrustChangeDraft(
+				{ label: 'billing', from: 'review', to: 'auto', reason: '194 of 200 agreed', reviewed: 200, agreed: 194, lowerBound: 0.936, target: 0.9, minReviewed: 200, windowDays: 30, auditWindow: 20, gateNode: 'Gate' },
+				{ workflowId: 'wf1', executionId: '7', nodeName: 'Gate' },
+			),
+			buildDraft({ ...aiItem('x'), gate: earnedGate, review: review('approved') }, { workflowId: 'wf1', executionId: '7', nodeName: 'Audit Log', itemIndex: 0 }),
+			buildDraft({ ...aiItem('y'), gate: shadowGate, review: review('approved') }, { workflowId: 'wf1', executionId: '7', nodeName: 'Audit Log', itemIndex: 1 }),
+		];
+		await sink.append('default', drafts);
+		const stored: unknown[] = [];
+		for await (const page of sink.read('default')) stored.push(...page);
+		expect(stored).toEqual([
+			expect.objectContaining({ v: 3, kind: 'trust-change', trust: expect.objectContaining({ label: 'billing', to: 'auto' }), step: null, label: 'billing' }),
+			expect.objectContaining({ v: 3, gate: expect.objectContaining({ stage: 'auto', wouldBe: 'auto', sampled: true }) }),
+			expect.objectContaining({ v: 3, gate: expect.objectContaining({ mode: 'shadow', wouldBe: 'reject' }) }),
+		]);
+		for (const record of stored) {
+			expect(problems(RECORD, record)).toEqual([]);
+			expect(auditRecordSchema.safeParse(record).success).toBe(true);
+		}
+		expect(await verifyStream(sink, 'default')).toMatchObject({ valid: true, records: 3 });
+	});
+
 	it('the v1 records of the fixture validate', () => {
 		const lines = readFileSync(join(__dirname, 'fixtures', 'audit-v1.jsonl'), 'utf8').split('\n').filter(Boolean);
 		expect(lines.length).toBeGreaterThan(0);
@@ -158,7 +186,10 @@ describe('audit record', () => {
 		const sealed = { ...record, stream: 'default', sequence: 1, prevHash: '0'.repeat(64), prevRecordId: null, hash: 'h' };
 		expect(problems(RECORD, sealed)).toEqual([]);
 		const broken: Array<[string, Record<string, unknown>]> = [
-			['/v', { ...sealed, v: 3 }],
+			['/v', { ...sealed, v: 4 }],
+			['/kind', { ...sealed, kind: 'opinion' }],
+			['/trust', { ...sealed, kind: 'trust-change', trust: { label: 'billing', from: 'review', to: 'sideways', reason: 'r', reviewed: 1, agreed: 1, target: 0.9 } }],
+			['/gate/wouldBe', { ...sealed, gate: { ...sealed.gate!, wouldBe: 'maybe' } }],
 			['/sequence', { ...sealed, sequence: 0 }],
 			['/confidenceMethod', { ...sealed, confidenceMethod: 'guess' }],
 			['/review/decision', { ...sealed, review: { ...review('approved'), decision: 'maybe' } }],

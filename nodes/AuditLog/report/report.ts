@@ -183,6 +183,8 @@ export class ReportBuilder {
 			// outside the window (or no readable time): an unreadable record inside a window is still counted
 			if (typeof at === 'string' && !Number.isNaN(Date.parse(at))) return;
 		}
+		// a label's trust change (v3) is no decision: none of the counts below is about it
+		if ((raw as Record<string, unknown> | null)?.kind === 'trust-change') return;
 		const parsed = auditRecordSchema.safeParse(raw);
 		if (!parsed.success) {
 			this.skipped++;

@@ -12,6 +12,8 @@ import { createInterface } from 'node:readline';
 import { GENESIS_HEAD, sealRecords, type ChainHead } from '../chain';
 import { withFileLock, type LockOptions } from './fileLock';
 import type { AuditDraft, AuditRecord } from '../record';
+import { keepFileSummary, readFileSummary } from '../trust/fileSummary';
+import type { TrustSummary } from '../trust/summary';
 import { AuditSinkError, checkStreamName, inWindow, type AuditSink, type TimeWindow } from './sink';
 
 export function defaultAuditFolder(env: NodeJS.ProcessEnv = process.env): string {
@@ -81,15 +83,19 @@ export class FileSink implements AuditSink {
 			async () => {
 				const head = await this.headOf(path, stream);
 				const records = sealRecords(stream, head, drafts);
-				const text = records.map((r) => JSON.stringify(r)).join('\n') + '\n';
+				const lines = records.map((r) => JSON.stringify(r));
 				const handle = await fs.open(path, 'a');
+				let start: number;
 				try {
-					await handle.writeFile(text);
+					start = (await handle.stat()).size;
+					await handle.writeFile(lines.join('\n') + '\n');
 					// the records are on disk before the items leave the node with their stamps
 					await handle.datasync();
 				} finally {
 					await handle.close();
 				}
+				// the trust summary beside the log (a cache a reader can always rebuild), still under the lock
+				await keepFileSummary(path, stream, { start, lines, records, previousSequence: head.sequence });
 				return records;
 			},
 			this.lockOptions,
@@ -146,6 +152,11 @@ export class FileSink implements AuditSink {
 			}
 		}
 		if (page.length) yield page;
+	}
+
+	/** The stream's trust summary (see ../trust/summary.ts), from the small file kept beside the log. */
+	async trustSummary(stream: string): Promise<TrustSummary> {
+		return await readFileSummary(this.pathOf(stream), stream);
 	}
 
 	async close(): Promise<void> {}

@@ -11,6 +11,7 @@ import { Pool, type PoolClient, type PoolConfig } from 'pg';
 
 import { GENESIS_HEAD, sealRecords, type ChainHead } from '../chain';
 import type { AuditDraft, AuditRecord } from '../record';
+import { emptySummary, foldRecord, parseSummary, type TrustSummary } from '../trust/summary';
 import { AuditSinkError, checkStreamName, type AuditSink, type TimeWindow } from './sink';
 
 export const DEFAULT_TABLE = 'governed_ai_audit';
@@ -66,6 +67,13 @@ export async function testPgConnection(connection: PgConnection): Promise<void> 
 	}
 }
 
+/** `<table>_trust` beside the table (the name cut so that it stays a valid identifier). */
+export function trustTableName(table: string): string {
+	const parts = table.trim().split('.');
+	const name = parts.pop()!;
+	return [...parts, `${name.slice(0, 57)}_trust`].join('.');
+}
+
 const PAGE = 5000;
 const INSERT_CHUNK = 1000;
 const COLUMNS = [
@@ -86,12 +94,16 @@ export class PgSink implements AuditSink {
 	private readonly pool: Pool;
 	private readonly table: string;
 	private readonly plainTable: string;
+	/** the per-stream trust summaries (../trust/summary.ts): `<table>_trust` */
+	private readonly trustTable: string;
 	private tableReady = false;
+	private trustTableReady = false;
 	private closed = false;
 
 	constructor(connection: PgConnection, tableName: string = DEFAULT_TABLE) {
 		this.table = quoteTableName(tableName);
 		this.plainTable = tableName.trim();
+		this.trustTable = quoteTableName(trustTableName(this.plainTable));
 		this.pool = new Pool(poolConfig(connection));
 		// an idle client's network error must not crash the n8n process
 		this.pool.on('error', () => undefined);
@@ -177,8 +189,108 @@ export class PgSink implements AuditSink {
 				});
 				await client.query(`INSERT INTO ${this.table} (${COLUMNS.join(',')}) VALUES ${tuples.join(',')}`, values);
 			}
+			// a savepoint: whatever goes wrong with the summary (a cache) must not undo the append
+			await client.query('SAVEPOINT trust_summary');
+			try {
+				await this.keepSummary(client, stream, head.sequence, records);
+				await client.query('RELEASE SAVEPOINT trust_summary');
+			} catch {
+				await client.query('ROLLBACK TO SAVEPOINT trust_summary');
+			}
 			return records;
 		});
+	}
+
+	/** Creates the trust summary table when missing (a table made by an earlier version has none yet). */
+	private async ensureTrustTable(): Promise<void> {
+		if (this.trustTableReady) return;
+		const exists = await this.pool.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [this.trustTable]);
+		if (!exists.rows[0]?.t) {
+			await this.transaction(async (client) => {
+				await client.query('SELECT pg_advisory_xact_lock(hashtext($1), 1)', [this.plainTable]);
+				await client.query(`CREATE TABLE IF NOT EXISTS ${this.trustTable} (
+					stream text PRIMARY KEY,
+					through_sequence bigint NOT NULL,
+					summary jsonb NOT NULL
+				)`);
+			});
+		}
+		this.trustTableReady = true;
+	}
+
+	/**
+	 * In the append's transaction, under the stream's lock: folds the new records into the stream's summary when
+	 * it was current up to them (or the stream is new); otherwise leaves it for the next reader to catch up.
+	 */
+	private async keepSummary(client: PoolClient, stream: string, previousSequence: number, records: AuditRecord[]): Promise<void> {
+		await this.ensureTrustTable();
+		const row = await client.query<{ summary: unknown }>(`SELECT summary FROM ${this.trustTable} WHERE stream = $1`, [stream]);
+		const kept = row.rows[0] ? parseSummary(row.rows[0].summary, stream) : previousSequence === 0 ? emptySummary(stream) : null;
+		if (!kept || kept.throughSequence !== previousSequence) return;
+		for (const record of records) foldRecord(kept, record);
+		await this.saveSummary(client, kept);
+	}
+
+	/** Stores a summary unless one further along is already there. */
+	private async saveSummary(client: Pool | PoolClient, summary: TrustSummary): Promise<void> {
+		await client.query(
+			`INSERT INTO ${this.trustTable} AS kept (stream, through_sequence, summary) VALUES ($1, $2, $3)
+			 ON CONFLICT (stream) DO UPDATE SET through_sequence = EXCLUDED.through_sequence, summary = EXCLUDED.summary
+			 WHERE kept.through_sequence < EXCLUDED.through_sequence`,
+			[summary.stream, summary.throughSequence, JSON.stringify(summary)],
+		);
+	}
+
+	/**
+	 * The stream's trust summary: the kept row, checked against the record it says it ends with (same hash),
+	 * with the records appended since folded in (by the primary key, so only those are read); rebuilt from the
+	 * first record when the check fails.
+	 */
+	async trustSummary(stream: string): Promise<TrustSummary> {
+		checkStreamName(stream);
+		const exists = await this.pool.query<{ t: string | null; k: string | null }>('SELECT to_regclass($1)::text AS t, to_regclass($2)::text AS k', [
+			this.table,
+			this.trustTable,
+		]);
+		if (!exists.rows[0]?.t) return emptySummary(stream);
+		if (!exists.rows[0].k) await this.ensureTrustTable();
+		// the kept row, the hash of the record it says it ends with, and the stream's last sequence (both by the primary key)
+		const row = await this.pool.query<{ summary: unknown; hash: string | null; last: string | null }>(
+			`SELECT kept.summary, records.hash, (SELECT max(sequence) FROM ${this.table} WHERE stream = $1) AS last
+			 FROM (SELECT $1::text AS stream) wanted
+			 LEFT JOIN ${this.trustTable} kept ON kept.stream = wanted.stream
+			 LEFT JOIN ${this.table} records ON records.stream = kept.stream AND records.sequence = kept.through_sequence`,
+			[stream],
+		);
+		const found = row.rows[0];
+		let summary = found?.summary ? parseSummary(found.summary, stream) : null;
+		if (summary && summary.throughSequence > 0 && found.hash !== summary.throughHash) summary = null;
+		summary ??= emptySummary(stream);
+		// current: nothing to fold
+		if (summary.throughSequence === Number(found?.last ?? 0)) return summary;
+		const from = summary.throughSequence;
+		const client = await this.pool.connect();
+		let open = false;
+		try {
+			await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+			open = true;
+			await client.query(
+				`DECLARE trust_read NO SCROLL CURSOR FOR SELECT record::text AS record FROM ${this.table} WHERE stream = $1 AND sequence > $2 ORDER BY sequence`,
+				[stream, from],
+			);
+			for (;;) {
+				const page = await client.query<{ record: string }>(`FETCH ${PAGE} FROM trust_read`);
+				if (page.rows.length === 0) break;
+				for (const r of page.rows) foldRecord(summary, JSON.parse(r.record) as unknown);
+			}
+			await client.query('COMMIT');
+			open = false;
+		} finally {
+			if (open) await client.query('ROLLBACK').catch(() => undefined);
+			client.release();
+		}
+		if (summary.throughSequence > from) await this.saveSummary(this.pool, summary);
+		return summary;
 	}
 
 	/**

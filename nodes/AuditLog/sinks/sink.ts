@@ -3,6 +3,7 @@
  * executions (and several n8n processes) appending to one stream at once keep it gap-free and valid.
  */
 import type { AuditDraft, AuditRecord } from '../record';
+import type { TrustSummary } from '../trust/summary';
 
 export interface TimeWindow {
 	/** inclusive, ISO 8601 */
@@ -19,6 +20,11 @@ export interface AuditSink {
 	 * what is really there). With a window, only records whose `at` falls inside it.
 	 */
 	read(stream: string, window?: TimeWindow): AsyncIterable<unknown[]>;
+	/**
+	 * The stream's trust summary (../trust/summary.ts), kept up to date on append so that reading it costs the
+	 * same for a stream of a million records as for ten. Only sinks that can be read back have it.
+	 */
+	trustSummary?(stream: string): Promise<TrustSummary>;
 	/** Releases connections; safe to call more than once. */
 	close(): Promise<void>;
 }

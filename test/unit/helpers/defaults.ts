@@ -26,13 +26,20 @@ export function defaultsOf(description: INodeTypeDescription, version: number): 
 		NodeHelpers.getNodeParameters(description.properties, parameters, true, false, node, description) ?? {};
 	const byChoice: Record<string, INodeParameters> = {};
 	for (const property of description.properties) {
-		if (property.type !== 'options' || property.displayOptions) continue;
+		// an always-shown option: no displayOptions but the version's own (a property split by changedAtVersion)
+		if (property.type !== 'options' || !onlyVersionConditions(property)) continue;
+		if (!NodeHelpers.displayParameter({}, property, node, description)) continue;
 		for (const option of property.options ?? []) {
 			if (!('value' in option) || option.value === property.default) continue;
 			byChoice[`${property.name}=${String(option.value)}`] = load({ [property.name]: option.value } as INodeParameters);
 		}
 	}
 	return { empty: load({}), byChoice, declared: declaredDefaults(description.properties, version) };
+}
+
+function onlyVersionConditions(property: INodeProperties): boolean {
+	const { show, hide, ...rest } = property.displayOptions ?? {};
+	return Object.keys(rest).length === 0 && [show, hide].every((conditions) => Object.keys(conditions ?? {}).every((key) => key === '@version'));
 }
 
 /** Only a property's `@version` conditions, the rest of its displayOptions left out. */
