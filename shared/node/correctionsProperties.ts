@@ -99,11 +99,14 @@ export function correctionsProperties(step: 'classify' | 'extract'): INodeProper
 	return properties.map((property) => fromVersion(CORRECTIONS_VERSION, property));
 }
 
-/** The PostgreSQL credential, asked for only when corrections are read from PostgreSQL. */
+/**
+ * The PostgreSQL credential, asked for only when corrections are read from PostgreSQL. Through `hide`, not `show`:
+ * n8n's editor takes a parameter that credentials `show` on for the node's main auth field and hides it.
+ */
 export const correctionsCredential: INodeCredentialDescription = {
 	name: 'governedAiPostgres',
 	required: true,
-	displayOptions: { show: { learnFromCorrections: [true], correctionsSink: ['postgres'] } },
+	displayOptions: { hide: { '@version': [1, 2], learnFromCorrections: [false], correctionsSink: ['file'] } },
 };
 
 /** The settings, or undefined when the node's version or the switch says no. */
