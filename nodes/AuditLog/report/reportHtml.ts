@@ -206,7 +206,7 @@ ${table(
 function savingsSection(report: AuditReport): string {
 	const s = report.savings;
 	if (!s) return '';
-	const money = (v: number): string => (s.reviewCostUsd > 0 ? usd(v) : '–');
+	const money = (v: number): string => (s.reviewCostUsd > 0 ? `$${v.toFixed(2)}` : '–');
 	return `<h2>Cost saved by auto-routing</h2>
 <p class="note">${
 		s.reviewCostUsd > 0
@@ -240,7 +240,7 @@ function tile(label: string, value: string): string {
 function savingsTiles(report: AuditReport): string {
 	const s = report.savings;
 	if (!s) return '';
-	return [tile('reviews saved by auto-routing', int(s.autoRouted)), ...(s.reviewCostUsd > 0 ? [tile('review cost saved', usd(s.costSavedUsd))] : [])]
+	return [tile('reviews saved by auto-routing', int(s.autoRouted)), ...(s.reviewCostUsd > 0 ? [tile('review cost saved', `$${s.costSavedUsd.toFixed(2)}`)] : [])]
 		.map((t) => `${t}\n`)
 		.join('');
 }
