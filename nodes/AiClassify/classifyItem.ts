@@ -11,6 +11,7 @@ import { type Call, type ConfidenceSetting, confidenceStrategy } from '../../sha
 import type { ConfidenceMethod } from '../../shared/contract';
 import type { JsonSchema } from '../../shared/schema/jsonSchemaToZod';
 import { checkQuotes } from '../../shared/evidence';
+import { correctionsLoader, type RunCorrections } from '../../shared/node/correctionsProperties';
 import { perSettings } from '../../shared/node/parameters';
 import { type Answer, askStructured } from '../../shared/structured';
 import { answerSchema, buildInstructions, type Category, type ClassifyAnswer, reviewerAnswerSchema } from './prompt';
@@ -31,6 +32,8 @@ interface PromptSettings {
 	multiLabel: boolean;
 	instructions: string;
 	askConfidence: boolean;
+	/** version 3, Learn From Corrections: the examples block the instructions end with ('' without) */
+	examples: string;
 }
 
 interface ClassifyPrompt {
@@ -44,12 +47,15 @@ export interface ClassifyRun extends StepOutputs {
 	/** false: every item leaves on output 0 */
 	routeByCategory: boolean;
 	prompt(settings: PromptSettings): ClassifyPrompt;
+	/** version 3 with Learn From Corrections: the run's corrections, read once */
+	corrections?: (itemIndex: number) => Promise<RunCorrections>;
 }
 
-const buildPrompt = ({ categories, multiLabel, instructions, askConfidence }: PromptSettings): ClassifyPrompt => {
+const buildPrompt = ({ categories, multiLabel, instructions, askConfidence, examples }: PromptSettings): ClassifyPrompt => {
 	const names = categories.map((c) => c.name) as [string, ...string[]];
+	const base = buildInstructions(categories, multiLabel, instructions, askConfidence);
 	return {
-		instructions: buildInstructions(categories, multiLabel, instructions, askConfidence),
+		instructions: examples ? `${base}\n${examples}` : base,
 		schema: answerSchema(names, multiLabel, askConfidence),
 		answerSchema: reviewerAnswerSchema(names, multiLabel),
 	};
@@ -63,11 +69,28 @@ export const classifyStep: AiStepConfig<ClassifyRun> = {
 		// the categories define the outputs, so the first item's list fixes them
 		const routeByCategory = param<string>('routing', 0, 'byCategory') !== 'single';
 		const categories = readCategories(ctx.getNode(), 0, (name, fallback) => param(name, 0, fallback));
+		const names = categories.map((c) => c.name);
+		const multiLabel = param<boolean>('multiLabel', 0, false);
 		return {
 			routeByCategory,
 			outputCount: routeByCategory ? categories.length + 1 : 1,
 			reviewOutput: routeByCategory ? categories.length : 0,
 			prompt: perSettings(buildPrompt),
+			// a correction counts only when the person's label(s) are among today's categories
+			corrections: correctionsLoader(
+				{ ctx, param },
+				{
+					step: 'classify',
+					accept: (answer) => {
+						if (multiLabel) {
+							const ok = Array.isArray(answer) && answer.length > 0 && answer.every((l) => typeof l === 'string' && names.includes(l));
+							return ok ? { labels: answer } : undefined;
+						}
+						return typeof answer === 'string' && names.includes(answer) ? { label: answer } : undefined;
+					},
+				},
+				'classify',
+			),
 		};
 	},
 	process: async (item, _input, run) =>
@@ -96,11 +119,13 @@ export async function classifyItem(item: ItemContext, settings: ClassifySettings
 	const text = item.prepareText(settings.text, 'Text');
 	const strategy = confidenceStrategy(settings.confidence, item.client.supportsLogprobs, settings.samples);
 	const sampling = strategy.sampling(item.options.temperature);
+	const corrections = run.corrections ? await run.corrections(item.itemIndex) : undefined;
 	const prompt = run.prompt({
 		categories: settings.categories,
 		multiLabel: settings.multiLabel,
 		instructions: settings.instructions,
 		askConfidence: sampling.estimate,
+		examples: corrections?.block ?? '',
 	});
 	const { instructions, schema } = prompt;
 	const promptParts = { step: 'classify', instructions, method: strategy.method, samples: settings.samples };
@@ -164,6 +189,7 @@ export async function classifyItem(item: ItemContext, settings: ClassifySettings
 		threshold: settings.threshold,
 		samples: strategy.method === 'k-sample' || usedMethod === 'k-sample' ? answer.samples.length : undefined,
 		unsupportedEvidence: answer.value.evidence.length - found.length,
+		...(corrections ? { corrections: corrections.used } : {}),
 	};
 	Object.assign(result, extra);
 	if (needsReview || !run.routeByCategory) return [{ output: needsReview ? run.reviewOutput : 0, result }];

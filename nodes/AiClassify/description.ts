@@ -2,6 +2,7 @@
 import { NodeConnectionTypes, type INodeProperties, type INodeTypeDescription } from 'n8n-workflow';
 
 import { aiCredentials, aiOptionsProperty, providerProperties, resultKeyProperty } from '../../shared/node/aiProperties';
+import { correctionsCredential, correctionsProperties } from '../../shared/node/correctionsProperties';
 import { changedAtVersion, outputsFrom } from '../../shared/node/versions';
 
 /** One output per category plus "Needs Review", or a single output. Runs in the editor: self-contained. */
@@ -60,13 +61,13 @@ export const versionDescription: INodeTypeDescription = {
 	name: 'aiClassify',
 	icon: { light: 'file:aiClassify.svg', dark: 'file:aiClassify.dark.svg' },
 	group: ['transform'],
-	version: [1, 2],
+	version: [1, 2, 3],
 	subtitle: '={{ ($parameter["categories"]?.category ?? []).length + " categories · " + ($parameter[$parameter["provider"] + "Model"] ?? $parameter["model"]) }}',
 	description: 'Label each item with one of your categories, with a real confidence, a reason and evidence',
 	defaults: { name: 'AI Classify' },
 	inputs: [NodeConnectionTypes.Main],
 	outputs: outputsFrom(configuredOutputs),
-	credentials: aiCredentials,
+	credentials: [...aiCredentials, correctionsCredential],
 	properties: [
 		...providerProperties,
 		{
@@ -151,6 +152,8 @@ export const versionDescription: INodeTypeDescription = {
 			default: '',
 			description: 'Anything the model should know, e.g. "Tickets mentioning a chargeback are billing"',
 		},
+		// version 3: few-shot examples from the corrections people made
+		...correctionsProperties('classify'),
 		resultKeyProperty('classify'),
 		aiOptionsProperty(),
 	],

@@ -2,6 +2,7 @@
 import { NodeConnectionTypes, type INodeProperties, type INodePropertyCollection, type INodeTypeDescription } from 'n8n-workflow';
 
 import { aiCredentials, aiOptionsProperty, providerProperties, resultKeyProperty } from '../../shared/node/aiProperties';
+import { correctionsCredential, correctionsProperties } from '../../shared/node/correctionsProperties';
 import { changedAtVersion } from '../../shared/node/versions';
 
 const EXAMPLE_SCHEMA = JSON.stringify(
@@ -106,14 +107,14 @@ export const versionDescription: INodeTypeDescription = {
 	name: 'aiExtract',
 	icon: { light: 'file:aiExtract.svg', dark: 'file:aiExtract.dark.svg' },
 	group: ['transform'],
-	version: [1, 2],
+	version: [1, 2, 3],
 	subtitle: '={{ ($parameter["schemaSource"] === "fields" ? ($parameter["fields"]?.field ?? []).length + " fields" : $parameter["schemaSource"] === "jsonSchema" ? "JSON Schema" : "from example") + " · " + ($parameter[$parameter["provider"] + "Model"] ?? $parameter["model"]) }}',
 	description: 'Pull a validated record out of unstructured text, with a source quote checked for every field',
 	defaults: { name: 'AI Extract' },
 	inputs: [NodeConnectionTypes.Main],
 	outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main],
 	outputNames: ['Extracted', 'Needs Review'],
-	credentials: aiCredentials,
+	credentials: [...aiCredentials, correctionsCredential],
 	properties: [
 		...providerProperties,
 		{
@@ -195,6 +196,8 @@ export const versionDescription: INodeTypeDescription = {
 			default: '',
 			description: 'Anything the model should know, e.g. "The supplier is the company that sends the invoice"',
 		},
+		// version 3: few-shot examples from the corrections people made
+		...correctionsProperties('extract'),
 		resultKeyProperty('extract'),
 		aiOptionsProperty([
 			{

@@ -10,7 +10,9 @@ import { type INode, NodeOperationError } from 'n8n-workflow';
 import type { AiRun, AiStepConfig, ItemContext, ItemOutcome } from '../../shared/aiStep';
 import { clamp01 } from '../../shared/confidence';
 import { emptyUsage } from '../../shared/cost';
+import { correctionsLoader, type RunCorrections } from '../../shared/node/correctionsProperties';
 import { perSettings } from '../../shared/node/parameters';
+import { jsonSchemaToZod } from '../../shared/schema/jsonSchemaToZod';
 import type { JsonSchema } from '../../shared/schema/jsonSchemaToZod';
 import { type Answer, toModelSchema } from '../../shared/structured';
 import { answerSchema, buildInstructions, type RecordAnswer } from './prompt';
@@ -55,6 +57,8 @@ interface PromptSettings {
 	record: RecordSchema;
 	many: boolean;
 	instructions: string;
+	/** version 3, Learn From Corrections: the examples block the instructions end with ('' without) */
+	examples: string;
 }
 
 interface ExtractPrompt {
@@ -67,10 +71,13 @@ interface ExtractPrompt {
 export interface ExtractRun {
 	recordSchema(itemIndex: number): RecordSchema;
 	prompt(settings: PromptSettings): ExtractPrompt;
+	/** version 3 with Learn From Corrections: the run's corrections, read once */
+	corrections?: (itemIndex: number) => Promise<RunCorrections>;
 }
 
-const buildPrompt = ({ record, many, instructions: extra }: PromptSettings): ExtractPrompt => {
-	const instructions = buildInstructions(record.fields, many, extra);
+const buildPrompt = ({ record, many, instructions: extra, examples }: PromptSettings): ExtractPrompt => {
+	const base = buildInstructions(record.fields, many, extra);
+	const instructions = examples ? `${base}\n${examples}` : base;
 	const schema = answerSchema(record.fields, many);
 	return { instructions, schema, promptParts: { step: 'extract', instructions, schema: toModelSchema(schema), many } };
 };
@@ -84,10 +91,31 @@ export const extractStep: AiStepConfig<ExtractRun> = {
 	noValidAnswer: 'fail',
 	prepare(run) {
 		const records = new Map<string, RecordSchema>();
+		const recordSchema = (itemIndex: number) => readSchema(run, itemIndex, records);
 		return {
-			recordSchema: (itemIndex) => readSchema(run, itemIndex, records),
+			recordSchema,
 			// the fields' zod types do not serialise: the record's JSON Schema stands for them
-			prompt: perSettings(buildPrompt, ({ record, many, instructions }) => JSON.stringify([record.jsonSchema, many, instructions])),
+			prompt: perSettings(buildPrompt, ({ record, many, instructions, examples }) => JSON.stringify([record.jsonSchema, many, instructions, examples])),
+			// a correction counts only when the person's record fits today's schema (one record per item only:
+			// with Many, a corrected item holds one of several records of its text)
+			corrections: correctionsLoader(
+				run,
+				{
+					step: 'extract',
+					accept: (() => {
+						let check: ((answer: unknown) => boolean) | undefined;
+						return (answer: unknown) => {
+							if (run.param<string>('records', 0, 'one') === 'many') return undefined;
+							check ??= (() => {
+								const schema = jsonSchemaToZod(recordSchema(0).jsonSchema);
+								return (value: unknown) => schema.safeParse(value).success;
+							})();
+							return typeof answer === 'object' && answer !== null && !Array.isArray(answer) && check(answer) ? answer : undefined;
+						};
+					})(),
+				},
+				'extract',
+			),
 		};
 	},
 	process: async (item, _input, run) => {
@@ -135,10 +163,12 @@ function cutIfAsked(value: unknown, limit: number, truncate: boolean): { value: 
 export async function extractItem(item: ItemContext, settings: ExtractSettings, run: ExtractRun): Promise<ItemOutcome[]> {
 	const cut = cutIfAsked(settings.text, item.options.maxInputChars, settings.truncate);
 	const text = item.prepareText(cut.value, 'Text');
+	const corrections = run.corrections ? await run.corrections(item.itemIndex) : undefined;
 	const { instructions, schema, promptParts } = run.prompt({
 		record: { fields: settings.fields, jsonSchema: settings.answerSchema },
 		many: settings.many,
 		instructions: settings.instructions,
+		examples: corrections?.block ?? '',
 	});
 	const request = {
 		instructions,
@@ -242,6 +272,7 @@ export async function extractItem(item: ItemContext, settings: ExtractSettings, 
 			threshold: settings.threshold,
 			...(settings.many ? { recordIndex, recordCount: records.length } : {}),
 			answerSchema: settings.answerSchema,
+			...(corrections ? { corrections: corrections.used } : {}),
 		});
 		return { output: needsReview ? OUTPUT_REVIEW : OUTPUT_EXTRACTED, result };
 	});

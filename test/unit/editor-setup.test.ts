@@ -54,7 +54,8 @@ describe.each(aiNodes.map((node) => [node.description.displayName, node] as cons
 	const version = newest(type.description);
 
 	it('is a new version, so workflows saved at version 1 keep their parameters', () => {
-		expect(version).toBe(2);
+		// AI Classify and AI Extract have a version 3 (Learn From Corrections)
+		expect(version).toBe(type.description.name === 'aiDecide' ? 2 : 3);
 	});
 
 	it('pairs the default provider with its own model, and a changed provider with that provider\'s model', () => {
@@ -81,12 +82,20 @@ describe.each(aiNodes.map((node) => [node.description.displayName, node] as cons
 		// n8n's editor takes a parameter every credential's `show` depends on for the main auth field, hides it
 		// and lets the credential picked set it (editor-ui nodeTypesUtils getNodeAuthFields / getMainAuthField)
 		expect(description.credentials!.filter((credential) => credential.displayOptions?.show)).toEqual([]);
-		const offered = (provider: string) =>
+		// the parameters as the editor holds them: every default filled in
+		const offered = (provider: string, more: INodeParameters = {}, at = version) =>
 			description.credentials!
-				.filter((credential) => NodeHelpers.displayParameter({ provider }, credential, nodeAt(type, version), description))
+				.filter((credential) => NodeHelpers.displayParameter({ ...added(type, at), provider, ...more }, credential, nodeAt(type, at), description))
 				.map((credential) => credential.name);
 		expect(offered('openai')).toEqual(['governedAiOpenAiApi']);
 		expect(offered('anthropic')).toEqual(['governedAiAnthropicApi']);
+		if (version >= 3) {
+			// Learn From Corrections from PostgreSQL asks for its credential too; no earlier version ever does
+			const postgres = { learnFromCorrections: true, correctionsSink: 'postgres' };
+			expect(offered('openai', postgres)).toEqual(['governedAiOpenAiApi', 'governedAiPostgres']);
+			expect(offered('openai', { learnFromCorrections: true, correctionsSink: 'file' })).toEqual(['governedAiOpenAiApi']);
+			expect(offered('openai', postgres, 2)).toEqual(['governedAiOpenAiApi']);
+		}
 	});
 });
 

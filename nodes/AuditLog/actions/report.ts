@@ -7,7 +7,9 @@ import {
 	type INodeProperties,
 } from 'n8n-workflow';
 
-import { ReportBuilder, lastDaysWindow, reportStream } from '../report/report';
+import { fromVersion } from '../../../shared/node/versions';
+import { ReportBuilder, lastDaysWindow, reportStream, type TrustOptions } from '../report/report';
+import { DEFAULT_TARGET_PRECISION } from '../report/recommend';
 import { renderReportHtml } from '../report/reportHtml';
 import { type TimeWindow } from '../sinks/sink';
 import { allPaired, showOnlyFor } from './common';
@@ -52,6 +54,24 @@ export const properties: INodeProperties[] = showOnlyFor({ operation: ['report']
 		displayOptions: { show: { window: ['range'] } },
 		description: 'End of the window (exclusive); empty: up to now',
 	},
+	// version 2: the report recommends thresholds, measures calibration per confidence method and counts savings
+	fromVersion(2, {
+		displayName: 'Target Precision',
+		name: 'targetPrecision',
+		type: 'number',
+		typeOptions: { minValue: 0.5, maxValue: 0.9999, numberPrecision: 4 },
+		default: DEFAULT_TARGET_PRECISION,
+		description:
+			"Share of auto-routed answers that must be right. Per label the report recommends the lowest confidence threshold whose reviewed items meet it by their 95 % lower bound (Wilson), and exports it under recommendation.thresholds for a Confidence Gate.",
+	}),
+	fromVersion(2, {
+		displayName: 'Cost per Review (USD)',
+		name: 'reviewCostUsd',
+		type: 'number',
+		typeOptions: { minValue: 0, numberPrecision: 2 },
+		default: 0,
+		description: "What one person's review costs (their time), to show the cost auto-routing saved; 0 shows counts only",
+	}),
 	{
 		displayName: 'Options',
 		name: 'options',
@@ -109,14 +129,31 @@ function reportWindow(ctx: IExecuteFunctions): TimeWindow {
 	return window;
 }
 
+/** Version 2's parameters; none before it (the report keeps its version 1 shape). */
+function trustOptions(ctx: IExecuteFunctions): TrustOptions | undefined {
+	if (ctx.getNode().typeVersion < 2) return undefined;
+	const targetPrecision = Number(ctx.getNodeParameter('targetPrecision', 0, DEFAULT_TARGET_PRECISION));
+	if (!Number.isFinite(targetPrecision) || targetPrecision <= 0 || targetPrecision >= 1) {
+		throw new NodeOperationError(ctx.getNode(), `Target Precision must be a number between 0 and 1, got "${targetPrecision}"`, {
+			itemIndex: 0,
+		});
+	}
+	const reviewCostUsd = Number(ctx.getNodeParameter('reviewCostUsd', 0, 0));
+	if (!Number.isFinite(reviewCostUsd) || reviewCostUsd < 0) {
+		throw new NodeOperationError(ctx.getNode(), `Cost per Review must be a number of 0 or more, got "${reviewCostUsd}"`, { itemIndex: 0 });
+	}
+	return { targetPrecision, reviewCostUsd };
+}
+
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	const items = this.getInputData();
 	return await single(this, items, async () => {
 		const window = reportWindow(this);
+		const trust = trustOptions(this);
 		const options = this.getNodeParameter('options', 0, {}) as IDataObject;
 		const report = await withReadSink(this, 'report', async (sink, stream) => {
-			if (sink) return await reportStream(sink, stream, window);
-			const builder = new ReportBuilder(stream, window);
+			if (sink) return await reportStream(sink, stream, window, undefined, trust);
+			const builder = new ReportBuilder(stream, window, trust);
 			for (const record of recordsFromInput(items)) builder.push(record);
 			return builder.result();
 		});

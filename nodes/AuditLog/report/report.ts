@@ -15,6 +15,17 @@
  */
 import { auditRecordSchema, type AuditRecord, type StepCost } from '../record';
 import { inWindow, type AuditSink, type TimeWindow } from '../sinks/sink';
+import {
+	DEFAULT_TARGET_PRECISION,
+	NO_LABEL,
+	calibrationByMethod,
+	recommend,
+	savings,
+	type MethodCalibration,
+	type Recommendation,
+	type Savings,
+	type ScoredItem,
+} from './recommend';
 
 export interface ReviewCounts {
 	approved: number;
@@ -89,9 +100,20 @@ export interface AuditReport {
 	};
 	usage: { total: UsageTotals; byModel: Record<string, UsageTotals> };
 	daily: Array<{ date: string; records: number; costUsd: number; errors: number }>;
+	/** from Audit Log version 2 (see recommend.ts): the thresholds the reviews support, per label */
+	recommendation?: Recommendation;
+	/** from version 2: ECE, Brier score and AUROC of the reviewed items, per confidence method */
+	calibrationByMethod?: Record<string, MethodCalibration>;
+	/** from version 2: the reviews auto-routing saved, and what the recommended thresholds would save */
+	savings?: Savings;
 }
 
-const NO_LABEL = '(no label)';
+/** The version 2 sections of the report: the target precision and the cost of one review. */
+export interface TrustOptions {
+	targetPrecision?: number;
+	reviewCostUsd?: number;
+}
+
 const RECENT_ERRORS = 20;
 
 function rate(part: number, whole: number): number | null {
@@ -171,10 +193,14 @@ export class ReportBuilder {
 	/** decisions already counted in the cost */
 	private readonly costedDecisions = new Set<string>();
 	private readonly daily: Record<string, { records: number; costUsd: number; errors: number }> = {};
+	/** decision (or record) id → the item as the recommendation scores it; a later review replaces an earlier none */
+	private readonly scored = new Map<string, ScoredItem>();
 
 	constructor(
 		private readonly stream: string,
 		private readonly window: TimeWindow = {},
+		/** given: the report has the version 2 sections */
+		private readonly trust?: TrustOptions,
 	) {}
 
 	push(raw: unknown): void {
@@ -245,6 +271,24 @@ export class ReportBuilder {
 		}
 
 		this.addCost(r, day);
+		if (this.trust) this.addScored(r);
+	}
+
+	private addScored(r: AuditRecord): void {
+		if (r.confidence === null || r.error) return;
+		const decision = r.review?.decision;
+		const correct = decision === 'approved' ? true : decision === 'edited' || decision === 'rejected' ? false : null;
+		const key = r.decisionId ?? r.recordId;
+		const earlier = this.scored.get(key);
+		// the same decision logged again: keep the record that carries a person's verdict
+		if (earlier && earlier.correct !== null && correct === null) return;
+		this.scored.set(key, {
+			label: r.label ?? NO_LABEL,
+			method: r.confidenceMethod ?? 'unknown',
+			confidence: r.confidence,
+			correct,
+			reviewedNotSampled: decision !== undefined && r.gate?.sampled !== true,
+		});
 	}
 
 	private addCost(r: AuditRecord, day: string): void {
@@ -274,6 +318,19 @@ export class ReportBuilder {
 	}
 
 	result(now: Date = new Date()): AuditReport {
+		const report = this.baseResult(now);
+		if (!this.trust) return report;
+		const scored = [...this.scored.values()];
+		const recommendation = recommend(scored, this.trust.targetPrecision ?? DEFAULT_TARGET_PRECISION);
+		return {
+			...report,
+			recommendation,
+			calibrationByMethod: calibrationByMethod(scored),
+			savings: savings(this.bands.auto, recommendation, this.trust.reviewCostUsd ?? 0),
+		};
+	}
+
+	private baseResult(now: Date): AuditReport {
 		const { gated, auto, review, reject, sampled } = this.bands;
 		const roundUsage = (u: UsageTotals): UsageTotals => ({ ...u, costUsd: round(u.costUsd, 6) });
 		return {
@@ -341,8 +398,14 @@ function costSteps(r: AuditRecord): CostStep[] {
 	return [];
 }
 
-export function buildReport(stream: string, records: Iterable<unknown>, window?: TimeWindow, now?: Date): AuditReport {
-	const builder = new ReportBuilder(stream, window);
+export function buildReport(
+	stream: string,
+	records: Iterable<unknown>,
+	window?: TimeWindow,
+	now?: Date,
+	trust?: TrustOptions,
+): AuditReport {
+	const builder = new ReportBuilder(stream, window, trust);
 	for (const record of records) builder.push(record);
 	return builder.result(now);
 }
@@ -358,8 +421,9 @@ export async function reportStream(
 	stream: string,
 	window: TimeWindow = {},
 	now?: Date,
+	trust?: TrustOptions,
 ): Promise<AuditReport> {
-	const builder = new ReportBuilder(stream, window);
+	const builder = new ReportBuilder(stream, window, trust);
 	for await (const page of sink.read(stream, window)) {
 		for (const record of page) builder.push(record);
 	}

@@ -3,6 +3,7 @@
  * fonts, images or styles, so an Email node can send it as is and a browser can open it offline.
  * Every text that comes from records (labels, node names, errors, models) is escaped.
  */
+import type { LabelRecommendation } from './recommend';
 import type { AuditReport, ReviewCounts, UsageTotals } from './report';
 import { escapeHtml } from '../../../shared/html';
 
@@ -160,8 +161,88 @@ function usageRow(model: string, u: UsageTotals): Array<string | number> {
 	return [model, u.records, u.steps, u.requests, u.inputTokens, u.cachedInputTokens, u.outputTokens, usd(u.costUsd)];
 }
 
+const num = (v: number | null, digits = 3): string => (v === null ? '–' : v.toFixed(digits));
+
+/** Version 2: the thresholds the reviews support, per label and for all labels together. */
+function recommendationSection(report: AuditReport): string {
+	const rec = report.recommendation;
+	if (!rec) return '';
+	const row = (label: string, r: LabelRecommendation): Array<string | number> => [
+		label,
+		r.reviewedTotal,
+		r.threshold === null ? '–' : r.threshold.toFixed(3),
+		r.threshold === null ? '–' : `${r.correct} / ${r.reviewed}`,
+		pct(r.precision),
+		pct(r.lowerBound),
+		pct(r.autoRate),
+		r.threshold === null ? '–' : r.reviewsSaved,
+		r.reason ?? '',
+	];
+	return `<h2>Recommended thresholds</h2>
+<p class="note">Per label, the lowest confidence at which the reviewed items at or above it are right at least ${escapeHtml(
+		pct(rec.targetPrecision),
+	)} of the time, judged by the 95 % lower bound (Wilson) of that precision, so that a small or lucky sample does not earn a low threshold. Auto rate: the label's items at or above the threshold; reviews saved: those a person reviewed that were not an audit sample. Machine-readable under <code>recommendation.thresholds</code> in the report's JSON.</p>
+${table(
+	['Label', 'Reviewed', 'Threshold', 'Right at or above', 'Precision', 'Lower bound', 'Auto rate', 'Reviews saved', 'Note'],
+	[...Object.entries(rec.byLabel).map(([label, r]) => row(label, r)), ...(Object.keys(rec.byLabel).length > 1 ? [row('All labels (one threshold)', rec.overall)] : [])],
+	'No item with a confidence in this window.',
+)}`;
+}
+
+/** Version 2: how much each confidence method's numbers mean. */
+function methodCalibrationSection(report: AuditReport): string {
+	const byMethod = report.calibrationByMethod;
+	if (!byMethod) return '';
+	return `<h2>Calibration by confidence method</h2>
+<p class="note">Over the reviewed items (approved = right; edited or rejected = wrong). ECE: the item-weighted gap between confidence and the share right, in ten bins (0 is perfect). Brier: mean squared gap between confidence and right (1) or wrong (0); lower is better. AUROC: the chance a right answer has a higher confidence than a wrong one (1 ranks every error below every right answer, 0.5 is chance).</p>
+${table(
+	['Method', 'Reviewed', 'Right', 'Mean confidence', 'ECE', 'Brier', 'AUROC'],
+	Object.entries(byMethod).map(([method, c]) => [method, c.reviewed, pct(c.accuracy), num(c.meanConfidence), num(c.ece), num(c.brier), num(c.auroc)]),
+	'No reviewed item with a confidence in this window.',
+)}`;
+}
+
+/** Version 2: reviews (and their cost) auto-routing saved, and what the recommendation would save. */
+function savingsSection(report: AuditReport): string {
+	const s = report.savings;
+	if (!s) return '';
+	const money = (v: number): string => (s.reviewCostUsd > 0 ? `$${v.toFixed(2)}` : '–');
+	return `<h2>Cost saved by auto-routing</h2>
+<p class="note">${
+		s.reviewCostUsd > 0
+			? `At ${escapeHtml(usd(s.reviewCostUsd))} per review.`
+			: 'Set "Cost per Review" on the Report to see the saving in money.'
+	} Auto-routed items went on without a person; the recommended thresholds would also auto-route the reviewed items at or above them.</p>
+${table(
+	['', 'Reviews saved', 'Cost saved'],
+	[
+		['Auto-routed by the gate', s.autoRouted, money(s.costSavedUsd)],
+		['With the recommended thresholds (reviews in this window)', s.reviewsSavedByRecommendation, money(s.costSavedByRecommendationUsd)],
+	],
+)}`;
+}
+
+/**
+ * Version 2: each label's stage and its trust changes (shadow / review / auto, when and why). The Confidence
+ * Gate's trust-change records are another engineer's work (issue #16, points 1 and 2); their schema is not
+ * fixed here. The marked spot below is where their table goes once the report counts them.
+ */
+function trustChangesSection(report: AuditReport): string {
+	if (!report.recommendation) return '';
+	return '<!-- trust-changes: each label\'s stage and its trust-change records go here (see trustChangesSection in reportHtml.ts) -->';
+}
+
 function tile(label: string, value: string): string {
 	return `<div class="tile"><div class="v">${escapeHtml(value)}</div><div class="l">${escapeHtml(label)}</div></div>`;
+}
+
+/** Version 2: the savings at the top (each tile on its own line; nothing before version 2). */
+function savingsTiles(report: AuditReport): string {
+	const s = report.savings;
+	if (!s) return '';
+	return [tile('reviews saved by auto-routing', int(s.autoRouted)), ...(s.reviewCostUsd > 0 ? [tile('review cost saved', `$${s.costSavedUsd.toFixed(2)}`)] : [])]
+		.map((t) => `${t}\n`)
+		.join('');
 }
 
 export function renderReportHtml(report: AuditReport, title = 'AI decisions: audit report'): string {
@@ -200,7 +281,7 @@ ${tile('auto rate', pct(report.gate.autoRate))}
 ${tile('escalations', int(report.escalations.total))}
 ${tile('errors', int(report.errors.total))}
 ${tile('cost', usd(report.usage.total.costUsd))}
-</div>
+${savingsTiles(report)}</div>
 ${report.skipped ? `<p class="note">${int(report.skipped)} stored entries were not valid audit records and are not counted; run Verify.</p>` : ''}
 <h2>Charts</h2>
 <div class="charts">
@@ -257,7 +338,10 @@ ${table(
 		pct(b.agreementRate),
 	]),
 )}
-<h2>Escalations</h2>
+${[methodCalibrationSection(report), recommendationSection(report), trustChangesSection(report), savingsSection(report)]
+	.filter(Boolean)
+	.map((section) => `${section}\n`)
+	.join('')}<h2>Escalations</h2>
 ${table(
 	['Total', 'Flagged by the AI node', 'Sent to Review by the gate', 'of which audit sample'],
 	[[report.escalations.total, report.escalations.needsReview, report.escalations.reviewBand, report.escalations.sampled]],
