@@ -5,10 +5,11 @@
  * Each response carries what the provider has left (OpenAI `x-ratelimit-{limit,remaining,reset}-{requests,tokens}`,
  * Anthropic `anthropic-ratelimit-{requests,tokens,input-tokens,output-tokens}-{limit,remaining,reset}`). The pacer
  * keeps, per limit ("dimension"):
- *  - the provider's last word: what was left when it answered, refilled evenly until the reset time the headers
- *    give (when the limit is full again), less what this run started since;
- *  - its own sends over the last minute, kept under the limit the headers name: with nobody else on the key this
- *    alone keeps a per-minute limit (sliding window or token bucket) from ever answering 429.
+ *  - the limit the headers name, and what the provider counted beyond this run's own sends (others on the same
+ *    key: other runs, workers, apps), assumed to fade out over a window;
+ *  - its own sends over the last minute (a request counts from its answer on, for the provider counted it on
+ *    arrival, before that), kept under the limit less the others' share: with nobody else on the key this keeps a
+ *    per-minute limit (sliding window or token bucket) from answering 429 at all.
  * A 429 with retry-after pauses every item of the run until then (not only the one that got it).
  *
  * Created inside `execute`, never in a module variable: two executions do not share one.
@@ -125,8 +126,8 @@ interface Observed {
 	state: RateLimitState;
 	/** when it was read */
 	at: number;
-	/** this run's cost started after it was read */
-	startedSince: number;
+	/** what the provider counted beyond this run's own sends in the window (other runs, workers, apps) */
+	foreign: number;
 }
 
 export interface PacerStats {
@@ -178,7 +179,6 @@ export class Pacer {
 		}
 		const entry: Sent = { at: this.now(), cost: { ...cost } };
 		this.sent.push(entry);
-		for (const [dimension, o] of this.observed) o.startedSince += costIn(dimension, cost);
 		return {
 			settle: (actual) => {
 				// the provider counted it when it arrived, somewhere before now: counting it from now on keeps our
@@ -198,7 +198,11 @@ export class Pacer {
 		const at = this.now();
 		for (const dimension of RATE_DIMENSIONS) {
 			const s = snapshot[dimension];
-			if (s) this.observed.set(dimension, { state: s, at, startedSince: 0 });
+			if (!s) continue;
+			let own = 0;
+			for (const sent of this.sent) own += costIn(dimension, sent.cost);
+			// the provider counted more than this run has sent in the window: someone else uses the key too
+			this.observed.set(dimension, { state: s, at, foreign: Math.max(0, s.limit - s.remaining - own) });
 		}
 		this.wake();
 	}
@@ -220,27 +224,28 @@ export class Pacer {
 		for (const [dimension, o] of this.observed) {
 			const need = costIn(dimension, cost);
 			if (need <= 0) continue;
-			const { limit, remaining } = o.state;
-			// the provider's word: what was left then, refilled evenly until it is full at the reset time (a token
-			// bucket, as both providers describe their limits), less what this run started since
-			const resetMs = o.state.resetMs ?? this.windowMs;
-			if (need <= limit && remaining < limit && resetMs > 0) {
-				const perMs = (limit - remaining) / resetMs;
-				const available = Math.min(limit, remaining + perMs * (now - o.at)) - o.startedSince;
-				if (available < need) wait = Math.max(wait, (need - available) / perMs);
-			}
+			const { limit } = o.state;
+			// what others on the same key used, as the provider saw it, fading out over a window
+			const fade = Math.max(0, 1 - (now - o.at) / this.windowMs);
+			const room = limit - o.foreign * fade;
 			// our own sends over the last minute, under the limit
 			let used = 0;
 			for (const s of this.sent) used += costIn(dimension, s.cost);
-			if (used + need > limit && this.sent.length > 0) {
+			if (need <= limit && used + need > room) {
 				// the earliest time enough of our sends leave the window
 				let freed = 0;
+				let found = false;
 				for (const s of this.sent) {
 					freed += costIn(dimension, s.cost);
-					if (used - freed + need <= limit) {
+					if (used - freed + need <= room) {
 						wait = Math.max(wait, s.at + this.windowMs + WINDOW_SLACK_MS - now);
+						found = true;
 						break;
 					}
+				}
+				// others' use alone leaves no room: until enough of it has faded
+				if (!found && o.foreign > 0) {
+					wait = Math.max(wait, o.at + this.windowMs * (1 - (limit - need) / o.foreign) - now);
 				}
 			}
 		}

@@ -310,7 +310,8 @@ export async function startProviderServer(options: ProviderServerOptions = {}): 
 		}
 		// the answer's tokens count against the window too
 		const usage = (payload as { usage?: { output_tokens?: number; completion_tokens?: number } }).usage;
-		entry.tokens += usage?.output_tokens ?? usage?.completion_tokens ?? 0;
+		record.outputTokens = usage?.output_tokens ?? usage?.completion_tokens ?? 0;
+		entry.tokens += record.outputTokens;
 		const headers = rateLimitHeaders(api, Date.now());
 		send(record, res, 200, JSON.stringify(payload), headers);
 	}

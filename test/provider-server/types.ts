@@ -60,6 +60,8 @@ export interface RecordedRequest {
 	userText: string;
 	/** Estimated input tokens: ceil(chars / 4) over tools, schema, system and messages. */
 	promptTokens: number;
+	/** Output tokens of the answer (set once answered with content). */
+	outputTokens?: number;
 	/** The JSON schema the request asks to fill (forced tool input_schema, output_config or response_format), if any. */
 	schema?: object;
 	/** Name of the tool the answer must call, when the request forces (or offers exactly one) tool. */
