@@ -54,7 +54,8 @@ describe.each(aiNodes.map((node) => [node.description.displayName, node] as cons
 	const version = newest(type.description);
 
 	it('is a new version, so workflows saved at version 1 keep their parameters', () => {
-		expect(version).toBe(2);
+		// version 2 brought the provider's own model; AI Classify and AI Extract have a version 3 since (reused answers)
+		expect(version).toBeGreaterThanOrEqual(2);
 	});
 
 	it('pairs the default provider with its own model, and a changed provider with that provider\'s model', () => {
