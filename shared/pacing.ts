@@ -118,8 +118,11 @@ function costIn(dimension: RateDimension, cost: RequestCost): number {
 }
 
 interface Sent {
+	/** when it was sent; from its answer on, when it was answered */
 	at: number;
 	cost: RequestCost;
+	/** out of the window */
+	gone?: boolean;
 }
 
 interface Observed {
@@ -141,6 +144,8 @@ export interface PacerStats {
 
 export class Pacer {
 	private readonly sent: Sent[] = [];
+	/** the sum of `sent`'s costs, kept as they come and go (a run can send thousands a minute) */
+	private readonly total: RequestCost = { inputTokens: 0, outputTokens: 0 };
 	private readonly observed = new Map<RateDimension, Observed>();
 	private pausedUntil = 0;
 	/** running mean of output tokens per request, for the cost of the next one */
@@ -179,6 +184,7 @@ export class Pacer {
 		}
 		const entry: Sent = { at: this.now(), cost: { ...cost } };
 		this.sent.push(entry);
+		this.add(entry.cost, 1);
 		return {
 			settle: (actual) => {
 				// the provider counted it when it arrived, somewhere before now: counting it from now on keeps our
@@ -187,6 +193,11 @@ export class Pacer {
 				if (!actual) return;
 				this.outputCount++;
 				this.outputMean += (actual.outputTokens - this.outputMean) / this.outputCount;
+				// still in the window: swap the estimate for what it used
+				if (!entry.gone) {
+					this.add(entry.cost, -1);
+					this.add(actual, 1);
+				}
 				entry.cost = { ...actual };
 			},
 		};
@@ -199,8 +210,7 @@ export class Pacer {
 		for (const dimension of RATE_DIMENSIONS) {
 			const s = snapshot[dimension];
 			if (!s) continue;
-			let own = 0;
-			for (const sent of this.sent) own += costIn(dimension, sent.cost);
+			const own = this.used(dimension);
 			// the provider counted more than this run has sent in the window: someone else uses the key too
 			this.observed.set(dimension, { state: s, at, foreign: Math.max(0, s.limit - s.remaining - own) });
 		}
@@ -220,7 +230,7 @@ export class Pacer {
 	waitFor(cost: RequestCost): number {
 		const now = this.now();
 		let wait = Math.max(0, this.pausedUntil - now);
-		while (this.sent.length && this.sent[0].at <= now - this.windowMs - WINDOW_SLACK_MS) this.sent.shift();
+		this.prune(now - this.windowMs - WINDOW_SLACK_MS);
 		for (const [dimension, o] of this.observed) {
 			const need = costIn(dimension, cost);
 			if (need <= 0) continue;
@@ -229,13 +239,13 @@ export class Pacer {
 			const fade = Math.max(0, 1 - (now - o.at) / this.windowMs);
 			const room = limit - o.foreign * fade;
 			// our own sends over the last minute, under the limit
-			let used = 0;
-			for (const s of this.sent) used += costIn(dimension, s.cost);
+			const used = this.used(dimension);
 			if (need <= limit && used + need > room) {
 				// the earliest time enough of our sends leave the window
 				let freed = 0;
 				let found = false;
-				for (const s of this.sent) {
+				// answers come back out of order: the entries by the time they leave the window
+				for (const s of [...this.sent].sort((a, b) => a.at - b.at)) {
 					freed += costIn(dimension, s.cost);
 					if (used - freed + need <= room) {
 						wait = Math.max(wait, s.at + this.windowMs + WINDOW_SLACK_MS - now);
@@ -250,6 +260,28 @@ export class Pacer {
 			}
 		}
 		return wait;
+	}
+
+	/** Drops the sends that left the window (anywhere in the list: an answer moves its send's time on). */
+	private prune(before: number): void {
+		let kept = 0;
+		for (const s of this.sent) {
+			if (s.at <= before) {
+				s.gone = true;
+				this.add(s.cost, -1);
+			} else this.sent[kept++] = s;
+		}
+		this.sent.length = kept;
+	}
+
+	private add(cost: RequestCost, sign: 1 | -1): void {
+		this.total.inputTokens += sign * cost.inputTokens;
+		this.total.outputTokens += sign * cost.outputTokens;
+	}
+
+	/** This run's use of a limit over the window. */
+	private used(dimension: RateDimension): number {
+		return dimension === 'requests' ? this.sent.length : costIn(dimension, this.total);
 	}
 
 	private sleep(ms: number): Promise<void> {

@@ -174,13 +174,29 @@ describe('a 429 pauses the whole run', () => {
 		expect(pacer.stats.rateLimited).toBe(1);
 	});
 
-	it("refills the provider's remaining evenly until its reset time", () => {
+	it('what the provider counted beyond this run (others on the key) fades out over a window', () => {
 		let now = 0;
 		const pacer = new Pacer(60_000, () => now);
 		pacer.observe({ requests: { limit: 600, remaining: 0, resetMs: 60_000 } });
 		// 600 per minute: one request every 100 ms
 		expect(pacer.waitFor({ inputTokens: 0, outputTokens: 0 })).toBeCloseTo(100, 5);
 		now = 100;
+		expect(pacer.waitFor({ inputTokens: 0, outputTokens: 0 })).toBe(0);
+	});
+
+	it('answers out of order: a send counts from its answer on, and the window frees in that order', async () => {
+		let now = 0;
+		const pacer = new Pacer(1_000, () => now);
+		pacer.observe({ requests: { limit: 2, remaining: 2 } });
+		const first = await pacer.acquire({ inputTokens: 0, outputTokens: 0 });
+		const second = await pacer.acquire({ inputTokens: 0, outputTokens: 0 });
+		now = 100;
+		second.settle({ inputTokens: 5, outputTokens: 5 });
+		now = 500;
+		first.settle({ inputTokens: 5, outputTokens: 5 });
+		// full: the earlier answer (at 100 ms) leaves first, a window and the slack later
+		expect(pacer.waitFor({ inputTokens: 0, outputTokens: 0 })).toBe(1_100 + 100 - 500);
+		now = 1_200;
 		expect(pacer.waitFor({ inputTokens: 0, outputTokens: 0 })).toBe(0);
 	});
 });
