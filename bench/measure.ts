@@ -8,10 +8,10 @@ import { promises as fs } from 'node:fs';
 import { N8nExecutionError, nodeOutputs, type N8n } from '../test/e2e/harness';
 import type { ProviderServer } from '../test/provider-server';
 import { CATEGORIES, type Invoice, type Ticket } from './data';
-import { NODE_UNDER_TEST, type Side, workflow } from './workflows';
+import { NODE_UNDER_TEST, type Side, workflow, type WorkflowExtras } from './workflows';
 
 export interface RunSettings {
-	scenario: 'triage' | 'extract' | 'overhead';
+	scenario: 'triage' | 'extract' | 'overhead' | 'pacing' | 'repeats';
 	side: Side;
 	/** undefined: every option at its default */
 	concurrency?: number;
@@ -19,6 +19,12 @@ export interface RunSettings {
 	/** 0: no limit */
 	rpm: number;
 	records: Array<Ticket | Invoice>;
+	/** tokens per minute at the provider server (0 or absent: no limit) */
+	tpm?: number;
+	/** our node's version and Continue On Fail (bench/workflows.ts) */
+	extras?: WorkflowExtras;
+	/** the setting's name in the figures (default: "defaults" / "concurrency N") */
+	label?: string;
 }
 
 export interface RunFigures {
@@ -173,8 +179,12 @@ function countOutputs(side: Side, outputs: any[][], records: RunSettings['record
 
 export async function measure(n8n: N8n, server: ProviderServer, settings: RunSettings): Promise<RunFigures> {
 	const nodeName = NODE_UNDER_TEST[settings.side];
-	const workflowId = await n8n.importWorkflow(workflow(settings.side, settings.records, settings.concurrency));
-	server.setOptions({ latencyMs: settings.latencyMs, rpmLimit: settings.rpm > 0 ? settings.rpm : undefined });
+	const workflowId = await n8n.importWorkflow(workflow(settings.side, settings.records, settings.concurrency, settings.extras));
+	server.setOptions({
+		latencyMs: settings.latencyMs,
+		rpmLimit: settings.rpm > 0 ? settings.rpm : undefined,
+		tpmLimit: settings.tpm && settings.tpm > 0 ? settings.tpm : undefined,
+	});
 	// a fresh rate-limit window, no prompt cache, no requests of the previous run
 	server.reset();
 
@@ -227,7 +237,7 @@ export async function measure(n8n: N8n, server: ProviderServer, settings: RunSet
 	return {
 		scenario: settings.scenario,
 		side: settings.side,
-		setting: settings.concurrency === undefined ? 'defaults' : `concurrency ${settings.concurrency}`,
+		setting: settings.label ?? (settings.concurrency === undefined ? 'defaults' : `concurrency ${settings.concurrency}`),
 		concurrency: settings.concurrency ?? 5,
 		items,
 		latencyMs: settings.latencyMs,

@@ -63,7 +63,14 @@ const oursCredentials = { governedAiOpenAiApi: { id: CREDENTIALS.ours.id, name: 
  * `concurrency` undefined: every option at its default. Otherwise ours sets Options → Concurrency and n8n's
  * sets Options → Batch Processing → Batch Size (its way of running items in parallel).
  */
-export function workflow(side: Side, records: object[], concurrency?: number): object {
+export interface WorkflowExtras {
+	/** our node's typeVersion (1 unless given: the figures above were measured on version 1) */
+	typeVersion?: number;
+	/** the node under test continues on fail (n8n's node then delivers what it can instead of stopping the run) */
+	continueOnFail?: boolean;
+}
+
+export function workflow(side: Side, records: object[], concurrency?: number, extras: WorkflowExtras = {}): object {
 	const name = NODE_UNDER_TEST[side];
 	const base = inputs(records, name);
 	const oursOptions = concurrency === undefined ? {} : { concurrency };
@@ -76,7 +83,7 @@ export function workflow(side: Side, records: object[], concurrency?: number): o
 				node(
 					name,
 					'n8n-nodes-governed-ai.aiClassify',
-					1,
+					extras.typeVersion ?? 1,
 					{
 						provider: 'openai',
 						model: MODEL,
@@ -133,6 +140,10 @@ export function workflow(side: Side, records: object[], concurrency?: number): o
 			connections = { ...connections, ...model.connection };
 			break;
 		}
+	}
+	if (extras.continueOnFail) {
+		const underTest = nodes[0] as Record<string, unknown>;
+		underTest.onError = 'continueRegularOutput';
 	}
 	return {
 		name: `bench ${name} ${records.length}${concurrency === undefined ? ' defaults' : ` c${concurrency}`}`,

@@ -20,6 +20,7 @@ import type { z } from 'zod/v4';
 import { type AiResult, type AiStep, type ConfidenceMethod, type Usage, validateResultKey, withAiResult } from './contract';
 import { costUsd, emptyUsage, priceFor } from './cost';
 import { Limiter, mapConcurrent } from './concurrency';
+import { Pacer } from './pacing';
 import { newDecisionId, promptHash } from './hash';
 import { modelParameter } from './node/aiProperties';
 import { parameterReader, type ParameterReader } from './node/parameters';
@@ -28,7 +29,7 @@ import { createModelClient, type ModelClient, type ProviderName, ProviderError, 
 import type { ModelRequest } from './providers/types';
 import { redact, type RedactionKind } from './redact';
 import type { JsonSchema } from './schema/jsonSchemaToZod';
-import { type Answer, askStructured, type CallPolicy, InvalidAnswerError } from './structured';
+import { type Answer, askStructured, type CallPolicy, InvalidAnswerError, toModelSchema } from './structured';
 
 export interface AiOptions {
 	concurrency: number;
@@ -132,7 +133,7 @@ export interface ItemContext {
 			reviewReason?: string;
 			requiresApproval?: boolean;
 		},
-		call: Pick<Answer<unknown>, 'usage' | 'attempts' | 'latencyMs' | 'responseId' | 'model'> | undefined,
+		call: Pick<Answer<unknown>, 'usage' | 'attempts' | 'latencyMs' | 'responseId' | 'model' | 'reused'> | undefined,
 		promptParts: Record<string, unknown>,
 	): AiResult;
 }
@@ -176,7 +177,15 @@ export interface AiStepConfig<P = unknown> extends Partial<StepOutputs> {
 	 * node could say: without it a reviewer's correction of a failed item would be held to nothing.
 	 */
 	answerSchema?(itemIndex: number, run: AiRun, prepared: P): JsonSchema;
+	/**
+	 * From this node version on, items of a run whose request is the same (text and settings) make one request
+	 * and share its answer; the items that reuse it say so (`reused`) and cost nothing.
+	 */
+	reuseFromVersion?: number;
 }
+
+/** Answers of one run by request: the first item asks, the others with the same request wait for its answer. */
+type SharedAnswers = Map<string, Promise<Answer<unknown>>>;
 
 export async function runAiStep<P>(ctx: IExecuteFunctions, config: AiStepConfig<P>): Promise<INodeExecutionData[][]> {
 	const items = ctx.getInputData();
@@ -192,6 +201,10 @@ export async function runAiStep<P>(ctx: IExecuteFunctions, config: AiStepConfig<
 	const concurrency = Math.max(1, Math.floor(first.concurrency));
 	const limiter = new Limiter(concurrency);
 	const clients = new Map<string, Promise<{ client: ModelClient; secrets: string[] }>>();
+	// one pacer per provider and model (the provider's limits are per model), shared by the run's items
+	const pacers = new Map<string, Pacer>();
+	const shared: SharedAnswers | undefined =
+		config.reuseFromVersion !== undefined && ctx.getNode().typeVersion >= config.reuseFromVersion ? new Map() : undefined;
 
 	// Items are worked through by a pool a little larger than the request limit (so one waiting out a
 	// retry-after does not idle a slot), not all at once: memory stays flat however many items come in.
@@ -223,9 +236,10 @@ export async function runAiStep<P>(ctx: IExecuteFunctions, config: AiStepConfig<
 				reasks: options.reasks,
 				timeoutMs: options.timeoutSeconds * 1000,
 				limiter,
+				pacer: pacerFor(pacers, `${provider}\u0000${model}`),
 				secrets,
 			};
-			const context = itemContext(ctx, itemIndex, param, made.client, policy, options, config.step, started);
+			const context = itemContext(ctx, itemIndex, param, made.client, policy, options, config.step, started, shared);
 			const outcome = await processItem(config, context, input, prepared, reviewOutput);
 			return { itemIndex, input, resultKey, outcomes: Array.isArray(outcome) ? outcome : [outcome] };
 		} catch (error) {
@@ -325,6 +339,7 @@ function itemContext(
 	options: AiOptions,
 	step: AiStep,
 	started: number,
+	shared?: SharedAnswers,
 ): ItemContext {
 	return {
 		itemIndex,
@@ -358,7 +373,8 @@ function itemContext(
 		},
 		async ask(request, schema, asking) {
 			try {
-				return await askStructured(client, request, schema, policy);
+				if (!shared) return await askStructured(client, request, schema, policy);
+				return await askOnce(shared, client, request, schema, policy);
 			} catch (error) {
 				throw error instanceof InvalidAnswerError ? new NoValidAnswer(error, asking) : error;
 			}
@@ -378,9 +394,46 @@ function itemContext(
 				attempts: call?.attempts ?? 0,
 				latencyMs: call?.latencyMs ?? Date.now() - started,
 				promptHash: promptHash({ ...promptParts, provider: client.provider, model: client.model, temperature: options.temperature }),
+				...(call?.reused ? { reused: true } : {}),
 				at: new Date().toISOString(),
 			};
 		},
+	};
+}
+
+function pacerFor(pacers: Map<string, Pacer>, key: string): Pacer {
+	let pacer = pacers.get(key);
+	if (!pacer) pacers.set(key, (pacer = new Pacer()));
+	return pacer;
+}
+
+/**
+ * The answer to a request this run has already made (or is making), else a new request. An item that reuses
+ * another's answer gets its own copy, with no usage and no attempts of its own, marked `reused`.
+ */
+async function askOnce<S extends z.ZodType>(
+	shared: SharedAnswers,
+	client: ModelClient,
+	request: Omit<ModelRequest, 'corrections' | 'schema'>,
+	schema: S,
+	policy: CallPolicy,
+): Promise<Answer<z.infer<S>>> {
+	const key = promptHash({ provider: client.provider, model: client.model, request, schema: toModelSchema(schema) });
+	const earlier = shared.get(key);
+	if (!earlier) {
+		const asked = askStructured(client, request, schema, policy);
+		shared.set(key, asked);
+		return await asked;
+	}
+	const started = Date.now();
+	const answer = await earlier;
+	return {
+		...(structuredClone(answer) as Answer<z.infer<S>>),
+		usage: emptyUsage(),
+		attempts: 0,
+		reasks: 0,
+		latencyMs: Date.now() - started,
+		reused: true,
 	};
 }
 

@@ -68,6 +68,11 @@ export const aiResultSchema = z.object({
 	 * person's correction to the same contract. Absent on results written before it existed.
 	 */
 	answerSchema: z.record(z.unknown()).optional(),
+	/**
+	 * The answer is another item's of the same run, asked with the same text and settings: this item made no
+	 * request (its usage, cost and attempts are zero). Absent when the item asked itself.
+	 */
+	reused: z.boolean().optional(),
 	at: z.string(),
 })
 	// each step adds fields of its own, and a later version may add more: keep them when reading a result

@@ -10,6 +10,7 @@ import { z } from 'zod/v4';
 import type { Usage } from './contract';
 import { addUsage, emptyUsage } from './cost';
 import type { Limiter } from './concurrency';
+import { estimateTokens, type Pacer, readRateLimitHeaders } from './pacing';
 import { classifyFailure, ProviderError } from './providers/errors';
 import type { Correction, ModelClient, ModelRequest, ModelResponse, TokenLogprob } from './providers/types';
 
@@ -34,6 +35,8 @@ export interface CallPolicy {
 	reasks: number;
 	timeoutMs: number;
 	limiter: Limiter;
+	/** paces the run's requests by the provider's rate-limit headers (shared/pacing.ts); shared by its items */
+	pacer?: Pacer;
 	baseDelayMs?: number;
 	maxDelayMs?: number;
 	/** values that must never appear in an error message (the API key) */
@@ -53,6 +56,8 @@ export interface Answer<T> {
 	latencyMs: number;
 	responseId?: string;
 	model: string;
+	/** another item of the run asked the same and this is its answer (no request of this item's own) */
+	reused?: boolean;
 }
 
 /** A model answer that stayed invalid after every re-ask. Names the fields that were wrong. */
@@ -97,10 +102,13 @@ async function requestWithRetry(
 	for (;;) {
 		attempts++;
 		try {
-			const response = await policy.limiter.run(() => client.request(req, new AbortController().signal));
+			const response = await policy.limiter.run(() => pacedRequest(client, req, policy.pacer));
 			return { response, attempts };
 		} catch (error) {
 			const failure = classifyFailure(error, policy.secrets);
+			if (failure.kind === 'rate-limit') {
+				policy.pacer?.rateLimited(failure.retryAfterMs, readRateLimitHeaders((error as { headers?: Headers }).headers));
+			}
 			if (!failure.retryable || attempts > policy.retries) {
 				(failure as ProviderError & { attempts?: number }).attempts = attempts;
 				throw failure;
@@ -112,6 +120,28 @@ async function requestWithRetry(
 			await sleep(wait);
 		}
 	}
+}
+
+/** One request, started when the run's pacer says it fits under the provider's limits (inside a concurrency slot). */
+async function pacedRequest(client: ModelClient, req: ModelRequest, pacer: Pacer | undefined): Promise<ModelResponse> {
+	if (!pacer) return await client.request(req, new AbortController().signal);
+	const input = estimateTokens(
+		req.instructions,
+		req.input,
+		JSON.stringify(req.schema),
+		...req.corrections.flatMap((c) => [c.answer, c.problems]),
+	);
+	const ticket = await pacer.acquire(pacer.expectedCost(input));
+	let response: ModelResponse;
+	try {
+		response = await client.request(req, new AbortController().signal);
+	} catch (error) {
+		ticket.settle();
+		throw error;
+	}
+	pacer.observe(response.rateLimits);
+	ticket.settle({ inputTokens: response.usage.inputTokens, outputTokens: response.usage.outputTokens });
+	return response;
 }
 
 /**

@@ -65,6 +65,8 @@ export const classifyStep: AiStepConfig<ClassifyRun> = {
 	step: 'classify',
 	defaultKey: 'classify',
 	noValidAnswer: 'review',
+	// version 3: items with the same text and settings share one request (shared/aiStep.ts)
+	reuseFromVersion: 3,
 	prepare({ ctx, param }) {
 		// the categories define the outputs, so the first item's list fixes them
 		const routeByCategory = param<string>('routing', 0, 'byCategory') !== 'single';

@@ -89,6 +89,8 @@ export const extractStep: AiStepConfig<ExtractRun> = {
 	reviewOutput: OUTPUT_REVIEW,
 	// an answer that stays invalid fails the item, with an error naming the user's fields
 	noValidAnswer: 'fail',
+	// version 3: items with the same text and settings share one request (shared/aiStep.ts)
+	reuseFromVersion: 3,
 	prepare(run) {
 		const records = new Map<string, RecordSchema>();
 		const recordSchema = (itemIndex: number) => readSchema(run, itemIndex, records);

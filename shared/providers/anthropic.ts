@@ -1,6 +1,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 
 import type { Usage } from '../contract';
+import { readRateLimitHeaders } from '../pacing';
 import { ProviderError } from './errors';
 import type { Candidate, ModelClient, ModelRequest, ModelResponse, ProviderCredentials } from './types';
 
@@ -50,7 +51,8 @@ export class AnthropicClient implements ModelClient {
 			});
 		});
 
-		const message = await this.sdk.messages.create(
+		const { data: message, response } = await this.sdk.messages
+			.create(
 			{
 				model: this.model,
 				max_tokens: req.maxTokens,
@@ -66,8 +68,10 @@ export class AnthropicClient implements ModelClient {
 				tool_choice: { type: 'tool', name: req.schemaName },
 				messages,
 			},
-			{ signal },
-		);
+				{ signal },
+			)
+			// the raw response too: its rate-limit headers pace the run (shared/pacing.ts)
+			.withResponse();
 		const u = message.usage;
 		const cacheRead = u.cache_read_input_tokens ?? 0;
 		const cacheWrite = u.cache_creation_input_tokens ?? 0;
@@ -88,7 +92,7 @@ export class AnthropicClient implements ModelClient {
 			tool && tool.type === 'tool_use'
 				? { value: tool.input, text: JSON.stringify(tool.input) }
 				: { value: parseJson(text), text };
-		return { candidates: [candidate], usage, responseId: message.id, model: message.model };
+		return { candidates: [candidate], usage, responseId: message.id, model: message.model, rateLimits: readRateLimitHeaders(response.headers) };
 	}
 }
 

@@ -1,6 +1,7 @@
 import OpenAI from 'openai';
 
 import type { Usage } from '../contract';
+import { readRateLimitHeaders } from '../pacing';
 import { ProviderError } from './errors';
 import type { Candidate, ModelClient, ModelRequest, ModelResponse, ProviderCredentials } from './types';
 
@@ -64,7 +65,8 @@ export class OpenAiClient implements ModelClient {
 			messages.push({ role: 'assistant', content: correction.answer });
 			messages.push({ role: 'user', content: `That answer is invalid: ${correction.problems}. Answer again with corrected JSON.` });
 		}
-		const completion = await this.sdk.chat.completions.create(
+		const { data: completion, response } = await this.sdk.chat.completions
+			.create(
 			{
 				model: this.model,
 				messages,
@@ -78,8 +80,10 @@ export class OpenAiClient implements ModelClient {
 						? { type: 'json_schema', json_schema: { name: req.schemaName, description: req.schemaDescription, schema: req.schema, strict: true } }
 						: { type: 'json_object' },
 			},
-			{ signal },
-		);
+				{ signal },
+			)
+			// the raw response too: its rate-limit headers pace the run (shared/pacing.ts)
+			.withResponse();
 		const u = completion.usage;
 		const usage: Usage = {
 			inputTokens: u?.prompt_tokens ?? 0,
@@ -99,7 +103,13 @@ export class OpenAiClient implements ModelClient {
 		});
 		if (candidates.length === 0) throw new ProviderError('The provider returned no answer', 'server');
 		if (candidates[0].refusal) throw new ProviderError(`The model refused to answer: ${candidates[0].refusal}`, 'refusal');
-		return { candidates, usage, responseId: completion.id, model: completion.model || this.model };
+		return {
+			candidates,
+			usage,
+			responseId: completion.id,
+			model: completion.model || this.model,
+			rateLimits: readRateLimitHeaders(response.headers),
+		};
 	}
 }
 

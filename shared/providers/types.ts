@@ -1,4 +1,5 @@
 import type { Usage } from '../contract';
+import type { RateLimitSnapshot } from '../pacing';
 
 export const PROVIDERS = ['anthropic', 'openai'] as const;
 export type ProviderName = (typeof PROVIDERS)[number];
@@ -48,6 +49,8 @@ export interface ModelResponse {
 	usage: Usage;
 	responseId?: string;
 	model: string;
+	/** what the response's rate-limit headers said (shared/pacing.ts), when it sent any */
+	rateLimits?: RateLimitSnapshot;
 }
 
 /** The one small interface the nodes use to talk to a model; implemented for both SDKs. */

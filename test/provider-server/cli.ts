@@ -2,7 +2,7 @@
  * Runs the local provider server standalone with the autoResponder (for the demo and the e2e suite).
  * Build: `npx tsc -p test/provider-server/tsconfig.json` → `node test/provider-server/dist/cli.js`
  * Flags (or env): --port (PROVIDER_SERVER_PORT), --latency-ms (PROVIDER_SERVER_LATENCY_MS),
- * --rpm (PROVIDER_SERVER_RPM), --recorded <answers.json> with --samples <a.json,b.json> (replay the
+ * --rpm (PROVIDER_SERVER_RPM), --tpm (PROVIDER_SERVER_TPM, tokens per minute), --recorded <answers.json> with --samples <a.json,b.json> (replay the
  * answers recorded per sample, see recorded.ts; other requests get the autoResponder). Prints `PROVIDER_SERVER_URL=<url>` once listening; stops on SIGTERM/SIGINT.
  */
 import { autoResponder, startProviderServer } from './index';
@@ -40,6 +40,7 @@ async function main(): Promise<void> {
 		port: flag('port', 'PROVIDER_SERVER_PORT') ?? 0,
 		latencyMs: flag('latency-ms', 'PROVIDER_SERVER_LATENCY_MS'),
 		rpmLimit: flag('rpm', 'PROVIDER_SERVER_RPM'),
+		tpmLimit: flag('tpm', 'PROVIDER_SERVER_TPM'),
 	});
 	process.stdout.write(`PROVIDER_SERVER_URL=${server.url}\n`);
 	let stopping = false;

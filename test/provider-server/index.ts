@@ -40,7 +40,6 @@ export { estimateTokens, strictSchemaProblem } from './prompt';
 export const BAD_KEY = 'bad-key';
 /** Largest accepted request body (Anthropic's documented limit is 32 MB). */
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
-const WINDOW_MS = 60_000;
 const SECRET_HEADERS = new Set(['x-api-key', 'authorization', 'api-key', 'proxy-authorization', 'cookie']);
 
 function redactHeaders(raw: IncomingMessage['headers']): Record<string, string> {
@@ -58,6 +57,14 @@ function apiKeyOf(api: ApiKind, headers: IncomingMessage['headers']): string | u
 	return bearer ?? (headers['api-key'] as string | undefined);
 }
 
+/** A duration the way OpenAI writes `x-ratelimit-reset-*`: `120ms`, `1s`, `6m0s`, `1m2.5s`. */
+export function openAiDuration(ms: number): string {
+	if (ms < 1000) return `${Math.ceil(ms)}ms`;
+	const minutes = Math.floor(ms / 60_000);
+	const seconds = Math.round((ms - minutes * 60_000) / 100) / 10;
+	return minutes > 0 ? `${minutes}m${seconds}s` : `${seconds}s`;
+}
+
 export async function startProviderServer(options: ProviderServerOptions = {}): Promise<ProviderServer> {
 	let opts: ProviderServerOptions = { ...options };
 	const asResponder = (r: Responder | Reply): Responder => (typeof r === 'function' ? r : () => r);
@@ -65,11 +72,13 @@ export async function startProviderServer(options: ProviderServerOptions = {}): 
 	const requests: RecordedRequest[] = [];
 	let inFlight = 0;
 	let maxInFlight = 0;
-	let admitted: number[] = [];
+	/** admitted generation requests in the window: arrival time and tokens (prompt, then output added) */
+	let admitted: Array<{ at: number; tokens: number }> = [];
 	let closing = false;
 	const caches = new PromptCaches();
 	const sockets = new Set<Socket>();
 	const timers = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
+	const windowMs = () => opts.windowMs ?? 60_000;
 
 	/** Waits, but wakes early when the server closes so close() never waits on a scripted delay. */
 	function sleep(ms: number): Promise<void> {
@@ -86,16 +95,70 @@ export async function startProviderServer(options: ProviderServerOptions = {}): 
 		});
 	}
 
-	/** Sliding-window limiter: returns seconds to wait when the window is full, else records the request. */
-	function rateLimit(now: number): number | undefined {
-		const limit = opts.rpmLimit;
-		if (limit === undefined || limit <= 0) return undefined;
-		admitted = admitted.filter((t) => t > now - WINDOW_MS);
-		if (admitted.length >= limit) {
-			return Math.max(1, Math.ceil((admitted[0] + WINDOW_MS - now) / 1000));
+	/** Sliding-window limiter: returns the reason and seconds to wait when the window is full, else records the request. */
+	function rateLimit(now: number, promptTokens: number): { seconds: number; message: string } | undefined {
+		const rpm = opts.rpmLimit !== undefined && opts.rpmLimit > 0 ? opts.rpmLimit : undefined;
+		const tpm = opts.tpmLimit !== undefined && opts.tpmLimit > 0 ? opts.tpmLimit : undefined;
+		if (rpm === undefined && tpm === undefined) return undefined;
+		admitted = admitted.filter((a) => a.at > now - windowMs());
+		if (rpm !== undefined && admitted.length >= rpm) {
+			return {
+				seconds: Math.max(1, Math.ceil((admitted[0].at + windowMs() - now) / 1000)),
+				message: `Rate limit of ${rpm} requests per minute reached (local provider server).`,
+			};
 		}
-		admitted.push(now);
+		if (tpm !== undefined) {
+			let used = tokensInWindow();
+			if (used + promptTokens > tpm) {
+				// until enough of the oldest requests leave the window (a prompt larger than the limit never fits: 60 s)
+				let at = now + windowMs();
+				for (const a of admitted) {
+					used -= a.tokens;
+					if (used + promptTokens <= tpm) {
+						at = a.at + windowMs();
+						break;
+					}
+				}
+				return {
+					seconds: Math.max(1, Math.ceil((at - now) / 1000)),
+					message: `Rate limit of ${tpm} tokens per minute reached (local provider server).`,
+				};
+			}
+		}
 		return undefined;
+	}
+
+	function tokensInWindow(): number {
+		let used = 0;
+		for (const a of admitted) used += a.tokens;
+		return used;
+	}
+
+	/**
+	 * The rate-limit headers, as the providers send them: limit, what is left and when the limit is full again
+	 * (OpenAI: a duration such as `1m2.5s`; Anthropic: an RFC 3339 time).
+	 */
+	function rateLimitHeaders(api: ApiKind, now: number): Record<string, string> {
+		if (opts.rateLimitHeaders === false) return {};
+		admitted = admitted.filter((a) => a.at > now - windowMs());
+		// the window is empty again when its newest request leaves it
+		const fullInMs = admitted.length ? Math.max(0, admitted[admitted.length - 1].at + windowMs() - now) : 0;
+		const headers: Record<string, string> = {};
+		const put = (dimension: 'requests' | 'tokens', limit: number, used: number) => {
+			const remaining = String(Math.max(0, limit - used));
+			if (api === 'openai') {
+				headers[`x-ratelimit-limit-${dimension}`] = String(limit);
+				headers[`x-ratelimit-remaining-${dimension}`] = remaining;
+				headers[`x-ratelimit-reset-${dimension}`] = openAiDuration(fullInMs);
+			} else {
+				headers[`anthropic-ratelimit-${dimension}-limit`] = String(limit);
+				headers[`anthropic-ratelimit-${dimension}-remaining`] = remaining;
+				headers[`anthropic-ratelimit-${dimension}-reset`] = new Date(now + fullInMs).toISOString();
+			}
+		};
+		if (opts.rpmLimit) put('requests', opts.rpmLimit, admitted.length);
+		if (opts.tpmLimit) put('tokens', opts.tpmLimit, tokensInWindow());
+		return headers;
 	}
 
 	function send(
@@ -121,8 +184,8 @@ export async function startProviderServer(options: ProviderServerOptions = {}): 
 		}
 	}
 
-	function sendError(record: RecordedRequest, res: ServerResponse, e: ErrorReply): void {
-		const headers: Record<string, string> = {};
+	function sendError(record: RecordedRequest, res: ServerResponse, e: ErrorReply, extra: Record<string, string> = {}): void {
+		const headers: Record<string, string> = { ...extra };
 		if (e.retryAfter !== undefined) headers['retry-after'] = String(e.retryAfter);
 		const body = record.api === 'anthropic' ? anthropicError(e) : openaiError(e);
 		send(record, res, e.status, JSON.stringify(body), headers);
@@ -181,9 +244,9 @@ export async function startProviderServer(options: ProviderServerOptions = {}): 
 		requests.push(record);
 
 		const latency = opts.latencyMs ?? 0;
-		const fail = async (e: ErrorReply) => {
+		const fail = async (e: ErrorReply, headers: () => Record<string, string> = () => ({})) => {
 			await sleep(latency + (e.delayMs ?? 0));
-			sendError(record, res, e);
+			sendError(record, res, e, headers());
 		};
 
 		if (!isMessages && !isCompletions && !isModels) {
@@ -211,14 +274,12 @@ export async function startProviderServer(options: ProviderServerOptions = {}): 
 		if (badJson || body === undefined) return fail({ status: 400, message: 'The request body is not valid JSON.' });
 		if (parsed?.invalid) return fail({ status: 400, message: parsed.invalid });
 
-		const wait = rateLimit(receivedAt);
-		if (wait !== undefined) {
-			return fail({
-				status: 429,
-				retryAfter: wait,
-				message: `Rate limit of ${opts.rpmLimit} requests per minute reached (local provider server).`,
-			});
+		const limited = rateLimit(receivedAt, record.promptTokens);
+		if (limited) {
+			return fail({ status: 429, retryAfter: limited.seconds, message: limited.message }, () => rateLimitHeaders(api, Date.now()));
 		}
+		const entry = { at: receivedAt, tokens: record.promptTokens };
+		if (opts.rpmLimit || opts.tpmLimit) admitted.push(entry);
 
 		const replies: Reply[] = [];
 		try {
@@ -247,17 +308,11 @@ export async function startProviderServer(options: ProviderServerOptions = {}): 
 		} else {
 			payload = openaiCompletion(record, contents, caches.openai(record.model, parsed!.segments));
 		}
-		const headers: Record<string, string> = {};
-		if (opts.rpmLimit) {
-			const remaining = String(Math.max(0, opts.rpmLimit - admitted.length));
-			if (api === 'openai') {
-				headers['x-ratelimit-limit-requests'] = String(opts.rpmLimit);
-				headers['x-ratelimit-remaining-requests'] = remaining;
-			} else {
-				headers['anthropic-ratelimit-requests-limit'] = String(opts.rpmLimit);
-				headers['anthropic-ratelimit-requests-remaining'] = remaining;
-			}
-		}
+		// the answer's tokens count against the window too
+		const usage = (payload as { usage?: { output_tokens?: number; completion_tokens?: number } }).usage;
+		record.outputTokens = usage?.output_tokens ?? usage?.completion_tokens ?? 0;
+		entry.tokens += record.outputTokens;
+		const headers = rateLimitHeaders(api, Date.now());
 		send(record, res, 200, JSON.stringify(payload), headers);
 	}
 

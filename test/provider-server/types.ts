@@ -9,6 +9,15 @@ export interface ProviderServerOptions {
 	latencyMs?: number;
 	/** Requests per minute over a sliding 60 s window; above it the answer is 429 with retry-after. */
 	rpmLimit?: number;
+	/**
+	 * Tokens per minute over the same sliding 60 s window: a request's prompt tokens count from its arrival, its
+	 * output tokens from its answer; a request whose prompt would not fit gets 429 with retry-after.
+	 */
+	tpmLimit?: number;
+	/** Length of the rate-limit window, ms; 60,000 (a minute, as the providers count) unless a test shortens it. */
+	windowMs?: number;
+	/** Send the rate-limit headers (OpenAI `x-ratelimit-*`, Anthropic `anthropic-ratelimit-*`) when a limit is set; default true. */
+	rateLimitHeaders?: boolean;
 	/** Produces the answer to each request (a fixed Reply answers every request alike); default `autoResponder`. */
 	responder?: Responder | Reply;
 }
@@ -27,7 +36,7 @@ export interface ProviderServer {
 	/** A Responder, or one fixed Reply for every request. */
 	setResponder(r: Responder | Reply): void;
 	setOptions(o: Partial<ProviderServerOptions>): void;
-	/** Clears requests, maxInFlight, the rate-limit window and the prompt caches. */
+	/** Clears requests, maxInFlight, the rate-limit windows and the prompt caches. */
 	reset(): void;
 	/** Stops listening and ends hanging requests. */
 	close(): Promise<void>;
@@ -51,6 +60,8 @@ export interface RecordedRequest {
 	userText: string;
 	/** Estimated input tokens: ceil(chars / 4) over tools, schema, system and messages. */
 	promptTokens: number;
+	/** Output tokens of the answer (set once answered with content). */
+	outputTokens?: number;
 	/** The JSON schema the request asks to fill (forced tool input_schema, output_config or response_format), if any. */
 	schema?: object;
 	/** Name of the tool the answer must call, when the request forces (or offers exactly one) tool. */

@@ -7,7 +7,6 @@
 import { createReadStream, promises as fs } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 
 import { GENESIS_HEAD, sealRecords, type ChainHead } from '../chain';
 import { withFileLock, type LockOptions } from './fileLock';
@@ -28,6 +27,24 @@ export function auditFilePath(stream: string, configured?: string): string {
 }
 
 const PAGE = 5000;
+
+/**
+ * The lines of a file, read in 1 MB chunks (readline costs several times more per line). Memory stays at one
+ * chunk and one page of lines, however large the file. A `\r` before the newline is dropped, as readline does.
+ */
+async function* fileLines(path: string): AsyncIterable<string> {
+	let rest = '';
+	for await (const chunk of createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 })) {
+		const text = rest + (chunk as string);
+		let start = 0;
+		for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', start)) {
+			yield text.charCodeAt(end - 1) === 13 ? text.slice(start, end - 1) : text.slice(start, end);
+			start = end + 1;
+		}
+		rest = text.slice(start);
+	}
+	if (rest !== '') yield rest.endsWith('\r') ? rest.slice(0, -1) : rest;
+}
 
 /** The last complete line of a file, read from its end so a large log costs the same as a small one. */
 async function lastLine(path: string): Promise<string | null> {
@@ -130,10 +147,9 @@ export class FileSink implements AuditSink {
 		} catch {
 			return;
 		}
-		const lines = createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity });
 		let page: unknown[] = [];
 		let lineNumber = 0;
-		for await (const line of lines) {
+		for await (const line of fileLines(path)) {
 			lineNumber++;
 			if (line === '') continue;
 			let value: unknown;

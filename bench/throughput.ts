@@ -1,0 +1,210 @@
+/**
+ * Throughput at the provider's limit (issue 18), inside the real n8n of the e2e harness against the local
+ * provider server:
+ *
+ *   pacing   1,000 tickets, 250 ms latency, 600 requests/minute and 150,000 tokens/minute (429 + retry-after
+ *            above either): AI Classify version 3 (paced by the rate-limit headers) and n8n's Text Classifier
+ *            with Continue On Fail (so it delivers what it can), side by side
+ *   repeats  1,000 tickets of which 30 % repeat an earlier text: AI Classify version 3 (one request per distinct
+ *            text) against version 2 (one per item), 250 ms latency, no rate limit
+ *
+ * Prints the figures, writes bench/out/throughput.json and replaces the "throughput" section of
+ * bench/RESULTS.md (between its markers). Figures are printed, never asserted.
+ * Run from the repository root: node -r ./scripts/register-ts.js bench/throughput.ts [--quick]
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+import { REPO_ROOT, startN8n, type N8n } from '../test/e2e/harness';
+import { startProviderServer, type ProviderServer } from '../test/provider-server';
+import { tickets, type Ticket } from './data';
+import { measure, type RunFigures } from './measure';
+import { CREDENTIALS } from './workflows';
+
+const LATENCY_MS = 250;
+const RPM = 600;
+const TPM = 150_000;
+const CONCURRENCY = 5;
+
+const log = (message: string) => console.log(`[throughput ${new Date().toISOString().slice(11, 19)}] ${message}`);
+
+/**
+ * The fastest a client with `concurrency` in flight could finish `n` requests of `tokensPerRequest` tokens each,
+ * `latencyMs` per answer, under sliding 60 s windows of `rpm` requests and `tpm` tokens that start empty.
+ */
+export function idealSeconds(n: number, concurrency: number, latencyMs: number, rpm: number, tpm: number, tokensPerRequest: number): number {
+	const perWindow = Math.max(1, Math.min(rpm > 0 ? rpm : Infinity, tpm > 0 ? Math.floor(tpm / tokensPerRequest) : Infinity));
+	const slots = Array<number>(concurrency).fill(0);
+	const starts: number[] = [];
+	let end = 0;
+	for (let k = 0; k < n; k++) {
+		let slot = 0;
+		for (let s = 1; s < slots.length; s++) if (slots[s] < slots[slot]) slot = s;
+		const start = Math.max(slots[slot], Number.isFinite(perWindow) && k >= perWindow ? starts[k - perWindow] + 60_000 : 0);
+		starts.push(start);
+		slots[slot] = start + latencyMs;
+		end = Math.max(end, slots[slot]);
+	}
+	return end / 1000;
+}
+
+/** `n` tickets of which `share` repeat the text of an earlier one, spread through the run (each item keeps its own id). */
+export function repeatingTickets(n: number, share: number): Ticket[] {
+	const repeats = Math.round(n * share);
+	const distinct = tickets(n - repeats);
+	const out: Ticket[] = [];
+	let next = 0;
+	let copies = 0;
+	for (let i = 0; i < n; i++) {
+		// a repeat wherever the share so far is below the target, of a text already sent
+		const due = copies < repeats && (next >= distinct.length || (next > 0 && copies < Math.round((i + 1) * share)));
+		if (due) {
+			const source = distinct[(copies * 7) % next];
+			out.push({ ...source, id: n + copies + 1 });
+			copies++;
+		} else out.push(distinct[next++]);
+	}
+	return out;
+}
+
+function row(f: RunFigures, ideal: number | null, tokensPerRequest?: number): string {
+	const time = f.nodeSeconds === null ? 'n/a' : `${f.nodeSeconds.toFixed(1)} s`;
+	const share = f.requests > 0 ? `${((100 * f.rateLimited) / f.requests).toFixed(1)} %` : 'n/a';
+	const ofIdeal = ideal && f.nodeSeconds && f.correct === f.items ? `${Math.round((100 * ideal) / f.nodeSeconds)} %` : 'n/a';
+	return `| ${f.side === 'aiClassify' ? 'AI Classify' : 'Text Classifier'} | ${f.setting} | ${time} | ${f.itemsOut} / ${f.lost} | ${f.correct} | ${f.requests} | ${f.rateLimited} (${share}) | ${tokensPerRequest?.toFixed(0) ?? 'n/a'} | ${ideal?.toFixed(1) ?? 'n/a'} s | ${ofIdeal} | ${f.peakMemoryMb ?? 'n/a'} MB |`;
+}
+
+async function main(): Promise<void> {
+	const quick = process.argv.includes('--quick');
+	const n = quick ? 150 : 1000;
+	const started = new Date();
+	let server: ProviderServer | undefined;
+	let n8n: N8n | undefined;
+	const figures: Record<string, unknown> = { startedAt: started.toISOString(), loadAverageAtStart: os.loadavg(), nproc: os.cpus().length };
+	const lines: string[] = [];
+	try {
+		server = await startProviderServer({ latencyMs: LATENCY_MS });
+		log(`provider server at ${server.url}; starting n8n`);
+		n8n = await startN8n();
+		await n8n.importCredentials([
+			{ ...CREDENTIALS.ours, data: { apiKey: 'sk-bench-local', baseUrl: server.openaiBaseUrl } },
+			{ ...CREDENTIALS.n8n, data: { apiKey: 'sk-bench-local', url: server.openaiBaseUrl } },
+		]);
+
+		// pacing at 600 requests/minute and 150,000 tokens/minute; version 2 asks once per item (version 3 would
+		// share the answers of the tickets whose texts happen to repeat, and make fewer requests than items)
+		const records = tickets(n);
+		const ours = await measure(n8n, server, {
+			scenario: 'pacing',
+			side: 'aiClassify',
+			latencyMs: LATENCY_MS,
+			rpm: RPM,
+			tpm: TPM,
+			records,
+			extras: { typeVersion: 2 },
+			label: 'defaults (paced)',
+		});
+		const answered = server.requests.filter((r) => r.path === '/v1/chat/completions' && r.status === 200);
+		// tokens a request costs against the limit: its prompt and its answer, as the server counted them
+		const tokensPerRequest = answered.length
+			? answered.reduce((sum, r) => sum + r.promptTokens + (r.outputTokens ?? 0), 0) / answered.length
+			: 0;
+		log(`ours: ${JSON.stringify(ours)}`);
+		const theirs = await measure(n8n, server, {
+			scenario: 'pacing',
+			side: 'textClassifier',
+			latencyMs: LATENCY_MS,
+			rpm: RPM,
+			tpm: TPM,
+			records,
+			extras: { continueOnFail: true },
+			label: 'defaults, Continue On Fail',
+		});
+		log(`theirs: ${JSON.stringify(theirs)}`);
+		const ideal = idealSeconds(ours.requests - ours.rateLimited, CONCURRENCY, LATENCY_MS, RPM, TPM, tokensPerRequest);
+		figures.pacing = { ours, theirs, ideal, tokensPerRequest };
+
+		// repeats: 30 % of the texts repeat
+		const repeating = repeatingTickets(n, 0.3);
+		const distinctTexts = new Set(repeating.map((t) => t.text)).size;
+		const v3 = await measure(n8n, server, {
+			scenario: 'repeats',
+			side: 'aiClassify',
+			latencyMs: LATENCY_MS,
+			rpm: 0,
+			records: repeating,
+			extras: { typeVersion: 3 },
+			label: 'version 3 (one request per distinct text)',
+		});
+		log(`repeats v3: ${JSON.stringify(v3)}`);
+		const v2 = await measure(n8n, server, {
+			scenario: 'repeats',
+			side: 'aiClassify',
+			latencyMs: LATENCY_MS,
+			rpm: 0,
+			records: repeating,
+			extras: { typeVersion: 2 },
+			label: 'version 2 (one request per item)',
+		});
+		log(`repeats v2: ${JSON.stringify(v2)}`);
+		figures.repeats = { v3, v2, distinctTexts, items: repeating.length };
+
+		const header =
+			'| node | setting | node time | out / lost | correct | requests | 429 (share) | tokens / request | ideal time | % of ideal | peak memory |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
+		lines.push(
+			`## throughput: pacing at the provider's limit, repeated texts`,
+			'',
+			`From \`bench/throughput.ts\` (${started.toISOString()}, ${((Date.now() - started.getTime()) / 60_000).toFixed(1)} min; load average at start ${os
+				.loadavg()
+				.map((l) => l.toFixed(2))
+				.join(' / ')}). Same harness as above: a real n8n, the local provider server, ${n} tickets, ${LATENCY_MS} ms per response.`,
+			'',
+			`### ${RPM} requests/minute and ${TPM.toLocaleString('en')} tokens/minute (429 + retry-after above either)`,
+			'',
+			header,
+			row(ours, ideal, tokensPerRequest),
+			row(theirs, ideal),
+			'',
+			`- ideal time: a perfect client with ${CONCURRENCY} in flight under both windows (request k starts when a slot is free and 60 s after request k − min(rpm, tpm / tokens per request)); "% of ideal" only for a run that delivered every item correctly`,
+			`- AI Classify: ${ours.rateLimited} of ${ours.requests} requests got a 429 (${((100 * ours.rateLimited) / Math.max(1, ours.requests)).toFixed(2)} %; target ≤ 1 %); node time ${ours.nodeSeconds?.toFixed(1)} s = ${ours.nodeSeconds ? Math.round((100 * ideal) / ours.nodeSeconds) : 'n/a'} % of the ideal ${ideal.toFixed(1)} s (target ≥ 95 %). Before pacing (version 1 in the triage table above, same limits in requests) it met 10 × 429.`,
+			`- Text Classifier with Continue On Fail: ${theirs.correct} of ${n} items classified, ${theirs.itemsOut - theirs.correct} came out as errors (n8n's OpenAI Chat Model does not retry a 429), ${theirs.rateLimited} × 429.`,
+			'',
+			`### ${n} tickets, ${Math.round(0.3 * n)} of them repeating an earlier text (${distinctTexts} distinct texts), no rate limit`,
+			'',
+			header,
+			row(v3, null),
+			row(v2, null),
+			'',
+			`- requests: ${v3.requests} with version 3 against ${v2.requests} with version 2: ${(100 - (100 * v3.requests) / Math.max(1, v2.requests)).toFixed(1)} % fewer (target 30 %); the ${n - distinctTexts} items that reused an answer say \`reused: true\` and cost nothing`,
+		);
+	} finally {
+		await n8n?.stop();
+		await server?.close();
+	}
+	const outDir = path.join(REPO_ROOT, 'bench', 'out');
+	fs.mkdirSync(outDir, { recursive: true });
+	fs.writeFileSync(path.join(outDir, quick ? 'throughput-quick.json' : 'throughput.json'), JSON.stringify(figures, null, 2) + '\n');
+	const section = lines.join('\n');
+	console.log(`\n${section}`);
+	if (!quick) replaceSection(path.join(REPO_ROOT, 'bench', 'RESULTS.md'), 'throughput', section);
+}
+
+/** Replaces the text between `<!-- name:start -->` and `<!-- name:end -->` (appended when missing). */
+export function replaceSection(file: string, name: string, body: string): void {
+	const start = `<!-- ${name}:start -->`;
+	const end = `<!-- ${name}:end -->`;
+	const text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+	const block = `${start}\n${body}\n${end}`;
+	const i = text.indexOf(start);
+	const j = text.indexOf(end);
+	const next = i >= 0 && j > i ? text.slice(0, i) + block + text.slice(j + end.length) : `${text.trimEnd()}\n\n${block}\n`;
+	fs.writeFileSync(file, next);
+}
+
+if (require.main === module) {
+	main().catch((error) => {
+		console.error(error);
+		process.exit(1);
+	});
+}
