@@ -41,6 +41,8 @@ export interface ChatModelLike extends ChatModelRunnable {
 	model?: string;
 	modelName?: string;
 	logprobs?: boolean;
+	/** LangChain's ChatOpenAI (1.x) delegates Chat Completions requests to this inner model */
+	completions?: { logprobs?: boolean };
 	apiKey?: string;
 	anthropicApiKey?: string;
 	openAIApiKey?: string;
@@ -119,8 +121,12 @@ export class ChatModelClient implements ModelClient {
 				type: 'json_schema',
 				json_schema: { name: req.schemaName, description: req.schemaDescription, schema: req.schema, strict: true },
 			};
-			// LangChain's ChatOpenAI reads `logprobs` from the model, not from the call: the object is this run's own
-			if (req.logprobs) this.chatModel.logprobs = true;
+			// LangChain's ChatOpenAI reads `logprobs` from the model (its inner Chat Completions model), not from the
+			// call options: n8n builds the object for this run, so setting it changes no one else's requests
+			if (req.logprobs) {
+				this.chatModel.logprobs = true;
+				if (this.chatModel.completions && typeof this.chatModel.completions === 'object') this.chatModel.completions.logprobs = true;
+			}
 		} else if (this.mode === 'format') {
 			options.format = req.schema;
 		} else if (this.mode === 'tool') {
