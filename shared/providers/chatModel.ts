@@ -74,7 +74,7 @@ export class ChatModelClient implements ModelClient {
 	readonly model: string;
 	readonly supportsLogprobs: boolean;
 	readonly samplesPerRequest = 1;
-	private readonly mode: Mode;
+	private mode: Mode;
 
 	constructor(
 		private readonly chatModel: ChatModelLike,
@@ -95,8 +95,29 @@ export class ChatModelClient implements ModelClient {
 	}
 
 	async request(req: ModelRequest, signal: AbortSignal): Promise<ModelResponse> {
+		try {
+			return await this.send(req, signal, this.mode);
+		} catch (error) {
+			// an OpenAI-compatible server without structured outputs rejects response_format with a 400: ask for
+			// JSON in the instructions instead, for this and the run's later requests (as the SDK path falls back)
+			if (
+				this.mode === 'response_format' &&
+				error instanceof ProviderError &&
+				error.kind === 'bad-request' &&
+				/response_format|json_schema/i.test(error.message) &&
+				/not supported|unsupported|unknown|unrecognized|not allowed|invalid value/i.test(error.message) &&
+				!/invalid schema/i.test(error.message)
+			) {
+				this.mode = 'prompt';
+				return await this.send(req, signal, 'prompt');
+			}
+			throw error;
+		}
+	}
+
+	private async send(req: ModelRequest, signal: AbortSignal, mode: Mode): Promise<ModelResponse> {
 		const system =
-			this.mode === 'prompt'
+			mode === 'prompt'
 				? `${req.instructions}\n\nAnswer with one JSON object that matches this JSON Schema, and nothing else:\n${JSON.stringify(req.schema)}`
 				: req.instructions;
 		const messages: Array<{ role: string; content: unknown }> = [
@@ -111,12 +132,12 @@ export class ChatModelClient implements ModelClient {
 			messages.push({ role: 'assistant', content: correction.answer });
 			messages.push({
 				role: 'user',
-				content: `That answer is invalid: ${correction.problems}. Answer again with a corrected ${this.mode === 'tool' ? `call of ${req.schemaName}` : 'JSON object'}.`,
+				content: `That answer is invalid: ${correction.problems}. Answer again with a corrected ${mode === 'tool' ? `call of ${req.schemaName}` : 'JSON object'}.`,
 			});
 		}
 		const options: Record<string, unknown> = { signal, timeout: this.timeoutMs };
 		let runnable: ChatModelRunnable = this.chatModel;
-		if (this.mode === 'response_format') {
+		if (mode === 'response_format') {
 			options.response_format = {
 				type: 'json_schema',
 				json_schema: { name: req.schemaName, description: req.schemaDescription, schema: req.schema, strict: true },
@@ -127,9 +148,9 @@ export class ChatModelClient implements ModelClient {
 				this.chatModel.logprobs = true;
 				if (this.chatModel.completions && typeof this.chatModel.completions === 'object') this.chatModel.completions.logprobs = true;
 			}
-		} else if (this.mode === 'format') {
+		} else if (mode === 'format') {
 			options.format = req.schema;
-		} else if (this.mode === 'tool') {
+		} else if (mode === 'tool') {
 			runnable = this.chatModel.bindTools!(
 				[{ type: 'function', function: { name: req.schemaName, description: req.schemaDescription, parameters: req.schema } }],
 				{ tool_choice: req.schemaName },

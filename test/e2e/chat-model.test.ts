@@ -329,6 +329,13 @@ describe('through a 429 storm, with answers outside the allowed sets', () => {
 		expectStormSurvived(data, 'openai');
 	});
 
+	test("n8n's own openAiApi credential on the SDK path: retried per item, 0 items lost", async () => {
+		server.reset();
+		server.setResponder(stormWithOutOfSetAnswers());
+		const data = await run(workflow({ kind: 'credential', provider: 'openai' }));
+		expectStormSurvived(data, 'openai');
+	});
+
 	test("n8n's Anthropic Chat Model: retried per item, 0 items lost", async () => {
 		server.reset();
 		server.setResponder(stormWithOutOfSetAnswers());
