@@ -54,7 +54,7 @@ describe.each(aiNodes.map((node) => [node.description.displayName, node] as cons
 	const version = newest(type.description);
 
 	it('is a new version, so workflows saved at version 1 keep their parameters', () => {
-		expect(version).toBe(2);
+		expect(version).toBe(3);
 	});
 
 	it('pairs the default provider with its own model, and a changed provider with that provider\'s model', () => {
@@ -81,12 +81,20 @@ describe.each(aiNodes.map((node) => [node.description.displayName, node] as cons
 		// n8n's editor takes a parameter every credential's `show` depends on for the main auth field, hides it
 		// and lets the credential picked set it (editor-ui nodeTypesUtils getNodeAuthFields / getMainAuthField)
 		expect(description.credentials!.filter((credential) => credential.displayOptions?.show)).toEqual([]);
-		const offered = (provider: string) =>
-			description.credentials!
-				.filter((credential) => NodeHelpers.displayParameter({ provider }, credential, nodeAt(type, version), description))
+		// the parameters the editor stores after Provider (and, from version 3, Credential) is chosen
+		const offered = (provider: string, credentialSource?: string) => {
+			let parameters = changed(type, version, added(type, version), 'provider', provider);
+			if (credentialSource) parameters = changed(type, version, parameters, 'credentialSource', credentialSource);
+			return description
+				.credentials!.filter((credential) => NodeHelpers.displayParameter(parameters, credential, nodeAt(type, version), description))
 				.map((credential) => credential.name);
+		};
 		expect(offered('openai')).toEqual(['governedAiOpenAiApi']);
 		expect(offered('anthropic')).toEqual(['governedAiAnthropicApi']);
+		// version 3: n8n's own credential when Credential says so, and none with a connected Chat Model
+		expect(offered('openai', 'n8n')).toEqual(['openAiApi']);
+		expect(offered('anthropic', 'n8n')).toEqual(['anthropicApi']);
+		expect(offered('chatModel')).toEqual([]);
 	});
 });
 
