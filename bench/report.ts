@@ -147,7 +147,7 @@ function triageTargets(runs: RunFigures[], info: BenchInfo): Target[] {
 			});
 		}
 	}
-	const oursRuns = runs.filter((r) => r.side === 'aiClassify' || r.side === 'aiExtract');
+	const oursRuns = runs.filter((r) => r.side === 'aiClassify' || r.side === 'aiClassifyChatModel' || r.side === 'aiExtract');
 	if (oursRuns.length) {
 		const lost = oursRuns.reduce((s, r) => s + r.lost, 0);
 		targets.push({ name: '0 items lost (our nodes, every run)', met: lost === 0, measured: `${lost} lost` });
@@ -225,6 +225,10 @@ export function writeResults(input: Input): string {
 		const set = runs.filter((r) => r.scenario === scenario);
 		if (set.length === 0) continue;
 		md.push(`## ${title}, ${set[0].items} items`, '', ...table(set, input.ideal), '', ...bounds(set), '', 'Ratios:', '', ...ratios(set, ours, theirs), '');
+		// AI Classify on n8n's OpenAI Chat Model sub-node against our SDK path, same run
+		if (scenario === 'triage' && set.some((r) => r.side === 'aiClassifyChatModel')) {
+			md.push('AI Classify on the OpenAI Chat Model sub-node ("ours") against its SDK path ("theirs"):', '', ...ratios(set, 'aiClassifyChatModel', 'aiClassify'), '');
+		}
 		const why = notes(set, theirs);
 		if (why.length) md.push('Notes:', '', ...why, '');
 	}
