@@ -156,6 +156,7 @@ function countOutputs(side: Side, outputs: any[][], records: RunSettings['record
 	let correct = 0;
 	switch (side) {
 		case 'aiClassify':
+		case 'aiClassifyChatModel':
 			// one output per category, then Needs Review
 			CATEGORIES.forEach((c, i) => (correct += (outputs[i] ?? []).filter((item) => item.expected === c.name).length));
 			review = (outputs[CATEGORIES.length] ?? []).length;

@@ -147,7 +147,7 @@ function triageTargets(runs: RunFigures[], info: BenchInfo): Target[] {
 			});
 		}
 	}
-	const oursRuns = runs.filter((r) => r.side === 'aiClassify' || r.side === 'aiExtract');
+	const oursRuns = runs.filter((r) => r.side === 'aiClassify' || r.side === 'aiClassifyChatModel' || r.side === 'aiExtract');
 	if (oursRuns.length) {
 		const lost = oursRuns.reduce((s, r) => s + r.lost, 0);
 		targets.push({ name: '0 items lost (our nodes, every run)', met: lost === 0, measured: `${lost} lost` });
@@ -211,6 +211,7 @@ export function writeResults(input: Input): string {
 		'',
 		`- provider server: ${info.latencyMs} ms per response (errors included), ${info.rpm} requests/minute over a sliding 60 s window (429 + retry-after above it), fresh window and prompt cache per run`,
 		`- ours: AI Classify 1 / AI Extract 1 on \`governedAiOpenAiApi\` (defaults: Concurrency 5, confidence auto = log-probabilities, 1 request per item, up to 5 retries honouring retry-after)`,
+		'- "AI Classify (Chat Model)": AI Classify 3 with Provider "Connected Chat Model" on the same OpenAI Chat Model sub-node and `openAiApi` credential as n8n\'s nodes (same defaults as ours: confidence auto = log-probabilities, which the node sets on the model)',
 		`- n8n's: Text Classifier 1.1 / Information Extractor 1.2 with OpenAI Chat Model 1.3 on n8n's own \`openAiApi\` credential (\`url\` = the provider server). Defaults, except "Use Responses API" off: the provider server speaks Chat Completions (what our nodes use too). At defaults these nodes process batches of 5 items in parallel (Batch Processing → Batch Size 5).`,
 		`- "concurrency ${info.equalConcurrency}": ours Options → Concurrency = ${info.equalConcurrency}, n8n's Batch Processing → Batch Size = ${info.equalConcurrency}; ${info.equalConcurrency} in flight × ${(1000 / info.latencyMs).toFixed(0)} answers/s = ${(info.equalConcurrency * 60_000) / info.latencyMs} requests/minute, below the limit: the per-item cost without the rate limit in play`,
 		`- machine: ${info.machine.nproc} CPUs (${info.machine.cpu}), ${info.machine.memoryGb} GB memory, ${info.machine.platform}; load average at start ${info.machine.loadAverageAtStart.join(' / ')}, at end ${info.loadAverageAtEnd?.join(' / ') ?? 'n/a'} (the machine is shared: figures are lower bounds)`,
@@ -225,6 +226,10 @@ export function writeResults(input: Input): string {
 		const set = runs.filter((r) => r.scenario === scenario);
 		if (set.length === 0) continue;
 		md.push(`## ${title}, ${set[0].items} items`, '', ...table(set, input.ideal), '', ...bounds(set), '', 'Ratios:', '', ...ratios(set, ours, theirs), '');
+		// AI Classify on n8n's OpenAI Chat Model sub-node against our SDK path, same run
+		if (scenario === 'triage' && set.some((r) => r.side === 'aiClassifyChatModel')) {
+			md.push('AI Classify on the OpenAI Chat Model sub-node ("ours") against its SDK path ("theirs"):', '', ...ratios(set, 'aiClassifyChatModel', 'aiClassify'), '');
+		}
 		const why = notes(set, theirs);
 		if (why.length) md.push('Notes:', '', ...why, '');
 	}

@@ -67,7 +67,7 @@ function describe(f: RunFigures): string {
 }
 
 async function pair(n8n: N8n, server: ProviderServer, scenario: 'triage' | 'extract', records: RunSettings['records']): Promise<RunFigures[]> {
-	const sides: Side[] = scenario === 'triage' ? ['aiClassify', 'textClassifier'] : ['aiExtract', 'informationExtractor'];
+	const sides: Side[] = scenario === 'triage' ? ['aiClassify', 'aiClassifyChatModel', 'textClassifier'] : ['aiExtract', 'informationExtractor'];
 	const out: RunFigures[] = [];
 	for (const concurrency of [undefined, EQUAL_CONCURRENCY]) {
 		for (const side of sides) {

@@ -17,6 +17,7 @@ export const CREDENTIALS = {
 /** The name of the node whose run is timed in each workflow. */
 export const NODE_UNDER_TEST = {
 	aiClassify: 'AI Classify',
+	aiClassifyChatModel: 'AI Classify (Chat Model)',
 	textClassifier: 'Text Classifier',
 	aiExtract: 'AI Extract',
 	informationExtractor: 'Information Extractor',
@@ -95,6 +96,21 @@ export function workflow(side: Side, records: object[], concurrency?: number, ex
 				),
 			];
 			break;
+		case 'aiClassifyChatModel': {
+			// version 3 on n8n's OpenAI Chat Model sub-node (the same one Text Classifier gets), n8n's openAiApi credential
+			const model = chatModel(name);
+			nodes = [
+				node(name, 'n8n-nodes-governed-ai.aiClassify', 3, {
+					provider: 'chatModel',
+					text: '={{ $json.text }}',
+					categories: { category: CATEGORIES.map((c) => ({ name: c.name, description: c.description })) },
+					options: oursOptions,
+				}),
+				model.node,
+			];
+			connections = { ...connections, ...model.connection };
+			break;
+		}
 		case 'aiExtract':
 			nodes = [
 				node(

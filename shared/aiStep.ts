@@ -22,10 +22,18 @@ import { costUsd, emptyUsage, priceFor } from './cost';
 import { Limiter, mapConcurrent } from './concurrency';
 import { Pacer } from './pacing';
 import { newDecisionId, promptHash } from './hash';
-import { modelParameter } from './node/aiProperties';
+import { CHAT_MODEL, modelParameter } from './node/aiProperties';
 import { parameterReader, type ParameterReader } from './node/parameters';
 import { failedItem } from './failedItem';
-import { createModelClient, type ModelClient, type ProviderName, ProviderError, scrubSecrets } from './providers';
+import {
+	createChatModelClient,
+	createModelClient,
+	type CredentialSource,
+	type ModelClient,
+	type ProviderName,
+	ProviderError,
+	scrubSecrets,
+} from './providers';
 import type { ModelRequest } from './providers/types';
 import { redact, type RedactionKind } from './redact';
 import type { JsonSchema } from './schema/jsonSchemaToZod';
@@ -213,24 +221,34 @@ export async function runAiStep<P>(ctx: IExecuteFunctions, config: AiStepConfig<
 		const resultKey = String(param('resultKey', itemIndex, config.defaultKey) || config.defaultKey);
 		const started = Date.now();
 		let secrets: string[] = [];
-		let provider: ProviderName | 'unknown' = 'unknown';
+		let provider: string = 'unknown';
 		let model = 'unknown';
 		try {
 			const keyProblem = validateResultKey(resultKey);
 			if (keyProblem) {
 				throw new NodeOperationError(ctx.getNode(), `Result Key "${resultKey}" ${keyProblem}`, { itemIndex });
 			}
-			const chosenProvider = param<ProviderName>('provider', itemIndex);
+			const chosenProvider = param<ProviderName | typeof CHAT_MODEL>('provider', itemIndex);
 			provider = chosenProvider;
-			model = String(param(modelParameter(chosenProvider, ctx.getNode().typeVersion), itemIndex, '')).trim();
-			if (!model) throw new NodeOperationError(ctx.getNode(), 'The Model parameter is empty', { itemIndex });
 			const options = readAiOptions(ctx, itemIndex, param);
-			const clientKey = `${provider}\u0000${model}\u0000${options.timeoutSeconds}`;
-			if (!clients.has(clientKey)) {
-				clients.set(clientKey, createModelClient(ctx, chosenProvider, model, options.timeoutSeconds * 1000));
+			let clientKey: string;
+			let create: () => Promise<{ client: ModelClient; secrets: string[] }>;
+			if (chosenProvider === CHAT_MODEL) {
+				// version 3: the connected Chat Model sub-node; one model object for the run
+				clientKey = `${CHAT_MODEL}\u0000${options.timeoutSeconds}`;
+				create = async () => await createChatModelClient(ctx, options.timeoutSeconds * 1000);
+			} else {
+				model = String(param(modelParameter(chosenProvider, ctx.getNode().typeVersion), itemIndex, '')).trim();
+				if (!model) throw new NodeOperationError(ctx.getNode(), 'The Model parameter is empty', { itemIndex });
+				const source = param<CredentialSource>('credentialSource', itemIndex, 'governedAi');
+				clientKey = `${provider}\u0000${model}\u0000${options.timeoutSeconds}\u0000${source}`;
+				create = async () => await createModelClient(ctx, chosenProvider, model, options.timeoutSeconds * 1000, source);
 			}
+			if (!clients.has(clientKey)) clients.set(clientKey, create());
 			const made = await clients.get(clientKey)!;
 			secrets = made.secrets;
+			provider = made.client.provider;
+			model = made.client.model;
 			const policy: CallPolicy = {
 				retries: options.retries,
 				reasks: options.reasks,

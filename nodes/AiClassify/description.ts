@@ -1,7 +1,7 @@
 /** What the editor shows of AI Classify: provider, text, categories, confidence, threshold, routing and options; one output per category. */
-import { NodeConnectionTypes, type INodeProperties, type INodeTypeDescription } from 'n8n-workflow';
+import type { INodeProperties, INodeTypeDescription } from 'n8n-workflow';
 
-import { aiCredentials, aiOptionsProperty, providerProperties, resultKeyProperty } from '../../shared/node/aiProperties';
+import { aiCredentials, aiInputs, aiOptionsProperty, providerProperties, resultKeyProperty } from '../../shared/node/aiProperties';
 import { correctionsCredential, correctionsProperties } from '../../shared/node/correctionsProperties';
 import { changedAtVersion, outputsFrom } from '../../shared/node/versions';
 
@@ -62,10 +62,10 @@ export const versionDescription: INodeTypeDescription = {
 	icon: { light: 'file:aiClassify.svg', dark: 'file:aiClassify.dark.svg' },
 	group: ['transform'],
 	version: [1, 2, 3],
-	subtitle: '={{ ($parameter["categories"]?.category ?? []).length + " categories · " + ($parameter[$parameter["provider"] + "Model"] ?? $parameter["model"]) }}',
+	subtitle: '={{ ($parameter["categories"]?.category ?? []).length + " categories · " + ($parameter["provider"] === "chatModel" ? "Chat Model" : $parameter[$parameter["provider"] + "Model"] ?? $parameter["model"]) }}',
 	description: 'Label each item with one of your categories, with a real confidence, a reason and evidence',
 	defaults: { name: 'AI Classify' },
-	inputs: [NodeConnectionTypes.Main],
+	inputs: aiInputs,
 	outputs: outputsFrom(configuredOutputs),
 	credentials: [...aiCredentials, correctionsCredential],
 	properties: [

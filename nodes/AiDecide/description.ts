@@ -1,7 +1,7 @@
 /** What the editor shows of AI Decide: provider, context, policy, actions, hard rules, confidence and options; one output per action. */
-import { NodeConnectionTypes, type INodeProperties, type INodeTypeDescription } from 'n8n-workflow';
+import type { INodeProperties, INodeTypeDescription } from 'n8n-workflow';
 
-import { aiCredentials, aiOptionsProperty, providerProperties, resultKeyProperty } from '../../shared/node/aiProperties';
+import { aiCredentials, aiInputs, aiOptionsProperty, providerProperties, resultKeyProperty } from '../../shared/node/aiProperties';
 import { changedAtVersion, outputsFrom } from '../../shared/node/versions';
 
 /** One output per action (named by its Output Name, from version 2) plus "Escalate", last. Runs in the editor: self-contained. */
@@ -212,11 +212,11 @@ export const versionDescription: INodeTypeDescription = {
 	name: 'aiDecide',
 	icon: { light: 'file:aiDecide.svg', dark: 'file:aiDecide.dark.svg' },
 	group: ['transform'],
-	version: [1, 2],
-	subtitle: '={{ ($parameter["actions"]?.action ?? []).length + " actions · " + ($parameter[$parameter["provider"] + "Model"] ?? $parameter["model"]) }}',
+	version: [1, 2, 3],
+	subtitle: '={{ ($parameter["actions"]?.action ?? []).length + " actions · " + ($parameter["provider"] === "chatModel" ? "Chat Model" : $parameter[$parameter["provider"] + "Model"] ?? $parameter["model"]) }}',
 	description: 'Choose the next action from a fixed list under a written policy, with hard rules the model cannot override',
 	defaults: { name: 'AI Decide' },
-	inputs: [NodeConnectionTypes.Main],
+	inputs: aiInputs,
 	outputs: outputsFrom(configuredOutputs),
 	credentials: aiCredentials,
 	properties: [

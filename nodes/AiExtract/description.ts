@@ -1,7 +1,7 @@
 /** What the editor shows of AI Extract: provider, text, the record's description, threshold and options. */
 import { NodeConnectionTypes, type INodeProperties, type INodePropertyCollection, type INodeTypeDescription } from 'n8n-workflow';
 
-import { aiCredentials, aiOptionsProperty, providerProperties, resultKeyProperty } from '../../shared/node/aiProperties';
+import { aiCredentials, aiInputs, aiOptionsProperty, providerProperties, resultKeyProperty } from '../../shared/node/aiProperties';
 import { correctionsCredential, correctionsProperties } from '../../shared/node/correctionsProperties';
 import { changedAtVersion } from '../../shared/node/versions';
 
@@ -108,10 +108,10 @@ export const versionDescription: INodeTypeDescription = {
 	icon: { light: 'file:aiExtract.svg', dark: 'file:aiExtract.dark.svg' },
 	group: ['transform'],
 	version: [1, 2, 3],
-	subtitle: '={{ ($parameter["schemaSource"] === "fields" ? ($parameter["fields"]?.field ?? []).length + " fields" : $parameter["schemaSource"] === "jsonSchema" ? "JSON Schema" : "from example") + " · " + ($parameter[$parameter["provider"] + "Model"] ?? $parameter["model"]) }}',
+	subtitle: '={{ ($parameter["schemaSource"] === "fields" ? ($parameter["fields"]?.field ?? []).length + " fields" : $parameter["schemaSource"] === "jsonSchema" ? "JSON Schema" : "from example") + " · " + ($parameter["provider"] === "chatModel" ? "Chat Model" : $parameter[$parameter["provider"] + "Model"] ?? $parameter["model"]) }}',
 	description: 'Pull a validated record out of unstructured text, with a source quote checked for every field',
 	defaults: { name: 'AI Extract' },
-	inputs: [NodeConnectionTypes.Main],
+	inputs: aiInputs,
 	outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main],
 	outputNames: ['Extracted', 'Needs Review'],
 	credentials: [...aiCredentials, correctionsCredential],

@@ -6,7 +6,10 @@ import type { INodeCredentialDescription, INodeProperties } from 'n8n-workflow';
 
 import { DEFAULT_MODELS } from '../providers';
 import { REDACTION_KINDS } from '../redact';
-import { changedListAtVersion } from './versions';
+import { changedAtVersion, changedListAtVersion, fromVersion } from './versions';
+
+/** The Provider value (version 3) that uses the Chat Model sub-node connected to the node. */
+export const CHAT_MODEL = 'chatModel';
 
 /**
  * Each credential is shown for its provider through `hide` rather than `show` on purpose. n8n's editor takes a
@@ -17,8 +20,31 @@ import { changedListAtVersion } from './versions';
  * parameter and the credential list follows it; n8n's engine reads `hide` the same way, so nothing runs differently.
  */
 export const aiCredentials: INodeCredentialDescription[] = [
-	{ name: 'governedAiAnthropicApi', required: true, displayOptions: { hide: { provider: ['openai'] } } },
-	{ name: 'governedAiOpenAiApi', required: true, displayOptions: { hide: { provider: ['anthropic'] } } },
+	{
+		name: 'governedAiAnthropicApi',
+		required: true,
+		displayOptions: { hide: { provider: ['openai', CHAT_MODEL], credentialSource: ['n8n'] } },
+	},
+	{
+		name: 'governedAiOpenAiApi',
+		required: true,
+		displayOptions: { hide: { provider: ['anthropic', CHAT_MODEL], credentialSource: ['n8n'] } },
+	},
+	// version 3: n8n's own credentials, when Credential is "n8n's Own" (before version 3 there is no such choice)
+	{
+		name: 'anthropicApi',
+		required: true,
+		displayOptions: {
+			hide: { provider: ['openai', CHAT_MODEL], credentialSource: ['governedAi'], '@version': [1, 2] },
+		},
+	},
+	{
+		name: 'openAiApi',
+		required: true,
+		displayOptions: {
+			hide: { provider: ['anthropic', CHAT_MODEL], credentialSource: ['governedAi'], '@version': [1, 2] },
+		},
+	},
 ];
 
 /** The parameter that holds the model: one per provider from version 2 on, one shared `model` before. */
@@ -44,22 +70,60 @@ const openaiModel: INodeProperties = {
 	description: 'The model ID, e.g. gpt-4.1-mini, or the model name your compatible server serves',
 };
 
+const provider: INodeProperties = {
+	displayName: 'Provider',
+	name: 'provider',
+	type: 'options',
+	options: [
+		{ name: 'Anthropic', value: 'anthropic', description: 'Claude models through the Anthropic API' },
+		{
+			name: 'OpenAI or Compatible',
+			value: 'openai',
+			description: 'OpenAI, Azure OpenAI, Ollama, vLLM, LM Studio (set the base URL on the credential)',
+		},
+	],
+	default: 'openai',
+	description: 'Which model provider answers',
+};
+
 export const providerProperties: INodeProperties[] = [
-	{
-		displayName: 'Provider',
-		name: 'provider',
-		type: 'options',
+	// Version 3: a Chat Model sub-node connected to the node (any model n8n has a Chat Model for) can answer instead
+	...changedAtVersion(3, provider, {
 		options: [
 			{ name: 'Anthropic', value: 'anthropic', description: 'Claude models through the Anthropic API' },
+			{
+				name: 'Connected Chat Model',
+				value: CHAT_MODEL,
+				description: "The Chat Model sub-node connected to this node: OpenAI, Anthropic, Gemini, Bedrock, Ollama, … with the model's own credential",
+			},
 			{
 				name: 'OpenAI or Compatible',
 				value: 'openai',
 				description: 'OpenAI, Azure OpenAI, Ollama, vLLM, LM Studio (set the base URL on the credential)',
 			},
 		],
-		default: 'openai',
-		description: 'Which model provider answers',
-	},
+		description: 'Which model answers: a provider through its official SDK, or the Chat Model sub-node connected to this node',
+	}),
+	fromVersion(3, {
+		displayName: 'Credential',
+		name: 'credentialSource',
+		type: 'options',
+		options: [
+			{
+				name: 'Governed AI Credential',
+				value: 'governedAi',
+				description: "This package's own credential for the provider",
+			},
+			{
+				name: "N8n's Own Credential",
+				value: 'n8n',
+				description: "The OpenAI or Anthropic credential you already use with n8n's own AI nodes (its base URL included)",
+			},
+		],
+		default: 'governedAi',
+		displayOptions: { show: { provider: ['anthropic', 'openai'] } },
+		description: 'Which credential holds the API key',
+	}),
 	// Version 1: both providers' models share the name `model`. The editor keeps a value by its name when the
 	// provider changes, so switching providers kept the other provider's model. From version 2 each provider
 	// has its own parameter, and its default is always that provider's.
@@ -172,3 +236,15 @@ export function aiOptionsProperty(extra: INodeProperties[] = []): INodePropertie
 		],
 	};
 }
+
+/**
+ * The node's inputs: Main, and from version 3 with Provider "Connected Chat Model" a Chat Model input (n8n's
+ * `ai_languageModel`, as on n8n's Text Classifier). Computed like `outputsFrom`, so a version 1–2 node keeps its
+ * one input. n8n evaluates it in the editor and in the engine from the function's text: it must be self-contained.
+ */
+const configuredInputs = (parameters: { provider?: string }, version: number) =>
+	version >= 3 && parameters.provider === 'chatModel'
+		? ['main', { type: 'ai_languageModel', displayName: 'Chat Model', maxConnections: 1, required: true }]
+		: ['main'];
+
+export const aiInputs = `={{(${configuredInputs})($parameter, $nodeVersion)}}` as const;

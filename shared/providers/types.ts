@@ -55,7 +55,8 @@ export interface ModelResponse {
 
 /** The one small interface the nodes use to talk to a model; implemented for both SDKs. */
 export interface ModelClient {
-	readonly provider: ProviderName;
+	/** 'anthropic' or 'openai' on the SDK path; a connected Chat Model's family ('openai', 'ollama', …) */
+	readonly provider: string;
 	readonly model: string;
 	readonly supportsLogprobs: boolean;
 	/** How many samples one request can return (OpenAI `n`); more are asked for in separate requests. */

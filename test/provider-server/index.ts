@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo, Socket } from 'node:net';
 
 import { autoResponder } from './auto-responder';
+import { ollamaAsOpenAiBody, ollamaError, ollamaResponse } from './ollama';
 import { apiForModelsRequest, parseAnthropic, parseOpenAi, PromptCaches, type ParsedPrompt } from './prompt';
 import type {
 	ApiKind,
@@ -36,6 +37,8 @@ export * from './scripting';
 export * from './recorded';
 export { estimateTokens, strictSchemaProblem } from './prompt';
 
+/** Ollama's native chat endpoint (n8n's Ollama Chat Model). */
+const OLLAMA_CHAT = '/api/chat';
 /** The API key that the server always rejects with 401. */
 export const BAD_KEY = 'bad-key';
 /** Largest accepted request body (Anthropic's documented limit is 32 MB). */
@@ -187,8 +190,8 @@ export async function startProviderServer(options: ProviderServerOptions = {}): 
 	function sendError(record: RecordedRequest, res: ServerResponse, e: ErrorReply, extra: Record<string, string> = {}): void {
 		const headers: Record<string, string> = { ...extra };
 		if (e.retryAfter !== undefined) headers['retry-after'] = String(e.retryAfter);
-		const body = record.api === 'anthropic' ? anthropicError(e) : openaiError(e);
-		send(record, res, e.status, JSON.stringify(body), headers);
+		const body = record.path === OLLAMA_CHAT ? ollamaError(e.message ?? 'error') : JSON.stringify(record.api === 'anthropic' ? anthropicError(e) : openaiError(e));
+		send(record, res, e.status, body, headers);
 	}
 
 	async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -216,11 +219,14 @@ export async function startProviderServer(options: ProviderServerOptions = {}): 
 
 		const isMessages = method === 'POST' && path === '/v1/messages';
 		const isCompletions = method === 'POST' && path === '/v1/chat/completions';
+		const isOllama = method === 'POST' && path === OLLAMA_CHAT;
 		const isModels = method === 'GET' && (path === '/v1/models' || path.startsWith('/v1/models/'));
-		const api: ApiKind = isMessages ? 'anthropic' : isCompletions ? 'openai' : apiForModelsRequest(req.headers);
+		const api: ApiKind = isMessages ? 'anthropic' : isCompletions || isOllama ? 'openai' : apiForModelsRequest(req.headers);
 		let parsed: ParsedPrompt | undefined;
 		if (isMessages && body !== undefined) parsed = parseAnthropic(body);
 		if (isCompletions && body !== undefined) parsed = parseOpenAi(body);
+		// Ollama's own chat API is answered as the Chat Completions request it corresponds to (ollama.ts)
+		if (isOllama && body !== undefined) parsed = parseOpenAi(ollamaAsOpenAiBody(body));
 
 		const record: RecordedRequest = {
 			api,
@@ -249,11 +255,11 @@ export async function startProviderServer(options: ProviderServerOptions = {}): 
 			sendError(record, res, e, headers());
 		};
 
-		if (!isMessages && !isCompletions && !isModels) {
+		if (!isMessages && !isCompletions && !isModels && !isOllama) {
 			return fail({ status: 404, errorType: 'not_found_error', message: `${method} ${path} is not served here` });
 		}
 		const key = apiKeyOf(api, req.headers);
-		if (key === undefined || key === '' || key === BAD_KEY) {
+		if (!isOllama && (key === undefined || key === '' || key === BAD_KEY)) {
 			return fail({
 				status: 401,
 				errorType: api === 'anthropic' ? 'authentication_error' : undefined,
@@ -312,6 +318,10 @@ export async function startProviderServer(options: ProviderServerOptions = {}): 
 		const usage = (payload as { usage?: { output_tokens?: number; completion_tokens?: number } }).usage;
 		record.outputTokens = usage?.output_tokens ?? usage?.completion_tokens ?? 0;
 		entry.tokens += record.outputTokens;
+		if (isOllama) {
+			const reply = ollamaResponse(payload, body.stream !== false);
+			return send(record, res, 200, reply.body, { 'content-type': reply.contentType });
+		}
 		const headers = rateLimitHeaders(api, Date.now());
 		send(record, res, 200, JSON.stringify(payload), headers);
 	}

@@ -54,8 +54,7 @@ describe.each(aiNodes.map((node) => [node.description.displayName, node] as cons
 	const version = newest(type.description);
 
 	it('is a new version, so workflows saved at version 1 keep their parameters', () => {
-		// AI Classify and AI Extract have a version 3 (Learn From Corrections)
-		expect(version).toBe(type.description.name === 'aiDecide' ? 2 : 3);
+		expect(version).toBe(3);
 	});
 
 	it('pairs the default provider with its own model, and a changed provider with that provider\'s model', () => {
@@ -96,6 +95,10 @@ describe.each(aiNodes.map((node) => [node.description.displayName, node] as cons
 			expect(offered('openai', { learnFromCorrections: true, correctionsSink: 'file' })).toEqual(['governedAiOpenAiApi']);
 			expect(offered('openai', postgres, 2)).toEqual(['governedAiOpenAiApi']);
 		}
+		// version 3: n8n's own credential when Credential says so, and none with a connected Chat Model
+		expect(offered('openai', { credentialSource: 'n8n' })).toEqual(['openAiApi']);
+		expect(offered('anthropic', { credentialSource: 'n8n' })).toEqual(['anthropicApi']);
+		expect(offered('chatModel')).toEqual([]);
 	});
 });
 

@@ -26,9 +26,8 @@ export function defaultsOf(description: INodeTypeDescription, version: number): 
 		NodeHelpers.getNodeParameters(description.properties, parameters, true, false, node, description) ?? {};
 	const byChoice: Record<string, INodeParameters> = {};
 	for (const property of description.properties) {
-		// an always-shown option: no displayOptions but the version's own (a property split by changedAtVersion)
-		if (property.type !== 'options' || !onlyVersionConditions(property)) continue;
-		if (!NodeHelpers.displayParameter({}, property, node, description)) continue;
+		// always shown: no displayOptions, or ones that depend only on the version (a property changed at a version)
+		if (property.type !== 'options' || !versionOnlyShown(property, version)) continue;
 		for (const option of property.options ?? []) {
 			if (!('value' in option) || option.value === property.default) continue;
 			byChoice[`${property.name}=${String(option.value)}`] = load({ [property.name]: option.value } as INodeParameters);
@@ -37,9 +36,11 @@ export function defaultsOf(description: INodeTypeDescription, version: number): 
 	return { empty: load({}), byChoice, declared: declaredDefaults(description.properties, version) };
 }
 
-function onlyVersionConditions(property: INodeProperties): boolean {
-	const { show, hide, ...rest } = property.displayOptions ?? {};
-	return Object.keys(rest).length === 0 && [show, hide].every((conditions) => Object.keys(conditions ?? {}).every((key) => key === '@version'));
+/** Whether the property is shown at this version whatever the other parameters are (its conditions are only `@version`). */
+function versionOnlyShown(property: INodeProperties, version: number): boolean {
+	const { show = {}, hide = {} } = property.displayOptions ?? {};
+	if ([...Object.keys(show), ...Object.keys(hide)].some((key) => key !== '@version')) return false;
+	return NodeHelpers.displayParameter({}, property, { typeVersion: version }, null);
 }
 
 /** Only a property's `@version` conditions, the rest of its displayOptions left out. */
