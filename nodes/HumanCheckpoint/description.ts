@@ -1,7 +1,11 @@
 /** What the editor shows of the Human Checkpoint: the review page, the wait limit, reviewer checks and the resume webhooks. */
 import { NodeConnectionTypes, SEND_AND_WAIT_OPERATION, type INodeTypeDescription } from 'n8n-workflow';
 
+import { inboxCredential, inboxProperties } from './inbox';
 import { OUTPUT_NAMES } from './outputs';
+
+/** Parameters of the per-execution link that a version 3 checkpoint reviewing in an inbox does not use. */
+const notInInbox = { hide: { reviewIn: ['inbox'] } };
 
 export const versionDescription: INodeTypeDescription = {
 	displayName: 'Human Checkpoint',
@@ -9,7 +13,8 @@ export const versionDescription: INodeTypeDescription = {
 	icon: { light: 'file:humanCheckpoint.svg', dark: 'file:humanCheckpoint.dark.svg' },
 	group: ['transform'],
 	// 2: an approved item's AI result reads needsReview false (outputs.ts); Fields to Show
-	version: [1, 2],
+	// 3: Review In (per-execution link or a Review Inbox, inbox.ts)
+	version: [1, 2, 3],
 	subtitle: '={{ $parameter["limitWaitTime"] ? "Review, time limit " + $parameter["resumeAmount"] + " " + $parameter["resumeUnit"] : "Review, no time limit" }}',
 	description: 'Pause until a person approves, rejects or edits each AI result',
 	defaults: { name: 'Human Checkpoint' },
@@ -19,6 +24,7 @@ export const versionDescription: INodeTypeDescription = {
 	credentials: [
 		{ name: 'httpBasicAuth', required: true, displayOptions: { show: { authentication: ['basicAuth'] } } },
 		{ name: 'httpHeaderAuth', required: true, displayOptions: { show: { authentication: ['headerAuth'] } } },
+		inboxCredential,
 	],
 	webhooks: [
 		{
@@ -57,6 +63,7 @@ export const versionDescription: INodeTypeDescription = {
 			default: SEND_AND_WAIT_OPERATION,
 			description: 'What the node does. The review link is signed by n8n for this operation.',
 		},
+		...inboxProperties,
 		{
 			displayName: 'Review Title',
 			name: 'title',
@@ -135,6 +142,7 @@ export const versionDescription: INodeTypeDescription = {
 		{
 			displayName: 'Allowed Reviewers',
 			name: 'allowedReviewers',
+			displayOptions: notInInbox,
 			type: 'string',
 			default: '',
 			placeholder: 'e.g. ada@example.com, grace@example.com',
@@ -143,6 +151,7 @@ export const versionDescription: INodeTypeDescription = {
 		{
 			displayName: 'Notification URL',
 			name: 'notificationUrl',
+			displayOptions: notInInbox,
 			type: 'string',
 			default: '',
 			placeholder: 'e.g. https://hooks.slack.com/services/...',

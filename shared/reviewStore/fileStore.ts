@@ -34,6 +34,7 @@ interface StoredRound {
 	resumeUrl: string;
 	itemIds: string[];
 	resumed: boolean;
+	resumingUntil?: number;
 }
 
 interface FileState {
@@ -150,6 +151,15 @@ export class FileReviewStore implements ReviewStore {
 			}
 		}
 		return ready;
+	}
+
+	async beginResume(roundKey: string, now: Date, leaseMs: number): Promise<boolean> {
+		return await this.update((state) => {
+			const round = state.rounds[roundKey];
+			if (!round || round.resumed || (round.resumingUntil ?? 0) > now.getTime()) return { result: false, changed: false };
+			round.resumingUntil = now.getTime() + leaseMs;
+			return { result: true, changed: true };
+		});
 	}
 
 	async markResumed(roundKey: string): Promise<boolean> {

@@ -87,7 +87,8 @@ export class PgReviewStore implements ReviewStore {
 					inbox text NOT NULL,
 					resume_url text NOT NULL,
 					item_count integer NOT NULL,
-					resumed boolean NOT NULL DEFAULT false
+					resumed boolean NOT NULL DEFAULT false,
+					resuming_until timestamptz
 				)`);
 			});
 		}
@@ -175,6 +176,15 @@ export class PgReviewStore implements ReviewStore {
 			[inbox],
 		);
 		return rows.rows.map((r) => ({ roundKey: r.round_key, resumeUrl: r.resume_url, items: r.items }));
+	}
+
+	async beginResume(roundKey: string, now: Date, leaseMs: number): Promise<boolean> {
+		await this.ensureTables();
+		const taken = await this.pool.query(
+			`UPDATE ${this.rounds} SET resuming_until = $3 WHERE round_key = $1 AND NOT resumed AND (resuming_until IS NULL OR resuming_until <= $2)`,
+			[roundKey, now.toISOString(), new Date(now.getTime() + leaseMs).toISOString()],
+		);
+		return taken.rowCount === 1;
 	}
 
 	async markResumed(roundKey: string): Promise<boolean> {

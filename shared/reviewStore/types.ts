@@ -147,6 +147,11 @@ export interface ReviewStore {
 	decide(id: string, decision: DecisionInput, now: Date): Promise<DecideOutcome>;
 	/** rounds whose items are all decided and that are not resumed yet (with their resume link) */
 	readyRounds(inbox: string): Promise<ReadyRound[]>;
+	/**
+	 * Takes the round's resume for `leaseMs` (true for one caller at a time): two inbox requests never both
+	 * call the resume link, and a caller that crashed mid-way is replaced once its lease runs out.
+	 */
+	beginResume(roundKey: string, now: Date, leaseMs: number): Promise<boolean>;
 	/** decided → resumed for the round's items; true if this call moved them */
 	markResumed(roundKey: string): Promise<boolean>;
 	/** waiting items past their final time limit → expired; returns them */

@@ -181,9 +181,15 @@ describe.each(makers)('%s', (name, make) => {
 			const stored = await store.get(itemId(key, 0));
 			expect(stored?.approvals).toHaveLength(1);
 			expect(stored?.approvals[0].reviewer).toBe((winners[0] as { item: { approvals: Array<{ reviewer: string }> } }).item.approvals[0].reviewer);
+			// one resumer at a time takes the round's resume; another may once the lease has run out
+			const taken = await Promise.all(racers.map((racer) => racer.beginResume(key, T0, 60_000)));
+			expect(taken.filter(Boolean)).toHaveLength(1);
+			expect(await store.beginResume(key, at(0.5), 60_000)).toBe(false);
+			expect(await store.beginResume(key, at(2), 60_000)).toBe(true);
 			// and only one of several resumers moves the round to resumed
 			const moved = await Promise.all(racers.map((racer) => racer.markResumed(key)));
 			expect(moved.filter(Boolean)).toHaveLength(1);
+			expect(await store.beginResume(key, at(10), 60_000)).toBe(false);
 		} finally {
 			await Promise.all(racers.map((racer) => racer.close()));
 		}
