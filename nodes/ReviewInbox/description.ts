@@ -46,6 +46,14 @@ export const versionDescription: INodeTypeDescription = {
 			description: 'How long a claim keeps other reviewers off an item',
 		},
 		{
+			displayName: 'Notification URL',
+			name: 'notificationUrl',
+			type: 'string',
+			default: '',
+			placeholder: 'e.g. https://hooks.slack.com/services/...',
+			description: 'Optional. When items pass their due time, POST one digest per group {text, group, inboxUrl, items} here: a Slack, Teams or Mattermost incoming webhook, or an n8n Webhook that e-mails it. Escalation runs on every inbox request; GET &lt;inbox URL&gt;?api=escalate from a Schedule Trigger makes it periodic.',
+		},
+		{
 			displayName: 'Record Views',
 			name: 'recordViews',
 			type: 'boolean',

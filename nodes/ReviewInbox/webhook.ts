@@ -23,6 +23,7 @@ import {
 	type IdentitySettings,
 } from './identity';
 import { INBOX_PAGE_CSP, renderInboxPage, renderSignInPage } from './page';
+import { escalateAndNotify } from './digest';
 import { finishDecidedRounds, type ResumeAnswer } from './resume';
 
 type Headers = Record<string, string | string[] | undefined>;
@@ -106,7 +107,17 @@ export async function handleInboxRequest(this: IWebhookFunctions): Promise<IWebh
 				? signIn(idSettings.directory, name, password)
 				: undefined;
 
-		if (req.method === 'POST' && !isJsonBody) {
+		// overdue items are escalated (once) and their groups notified, whoever's request comes first
+		const escalated = await store.escalateDue(settings.inbox, now);
+		if (escalated.length) {
+			const notificationUrl = String(this.getNodeParameter('notificationUrl', '') ?? '').trim();
+			const inboxUrl = String(this.getNodeWebhookUrl('default') ?? path);
+			events.push(...(await escalateAndNotify(escalated, inboxUrl, notificationUrl, async (options) => await this.helpers.httpRequest(options))));
+		}
+
+		if (req.method === 'GET' && query.api === 'escalate') {
+			sendJson(this, { status: 200, body: { status: 'ok', escalated: escalated.length } });
+		} else if (req.method === 'POST' && !isJsonBody) {
 			// the sign-in form
 			const name = signInWith(body.name, body.password);
 			if (!name) {

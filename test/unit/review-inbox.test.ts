@@ -14,6 +14,7 @@ import { toReviewItem } from '../../nodes/HumanCheckpoint/page/page';
 import { bulkApprove, claimItem, decideItem, listItems, listFilter } from '../../nodes/ReviewInbox/api';
 import type { Identity } from '../../nodes/ReviewInbox/identity';
 import { renderInboxPage } from '../../nodes/ReviewInbox/page';
+import { escalateAndNotify } from '../../nodes/ReviewInbox/digest';
 import { finishDecidedRounds, resumeOutcome } from '../../nodes/ReviewInbox/resume';
 import { FileReviewStore } from '../../shared/reviewStore/fileStore';
 import { itemId } from '../../shared/reviewStore/types';
@@ -140,5 +141,41 @@ describe('Human Checkpoint versions', () => {
 		expect(usesInbox({ typeVersion: 3 }, 'link')).toBe(false);
 		expect(usesInbox({ typeVersion: 3 }, 'inbox')).toBe(true);
 		expect(roundKeyOf('12', 'node-a', '2026-12-04T10:00:00.000Z')).toBe('12.node-a.1796378400000');
+	});
+});
+
+describe('escalation digests', () => {
+	it('escalates an overdue item once and sends one digest per group, with the inbox address and no resume link', async () => {
+		const store = new FileReviewStore('digest', folder);
+		await store.addRound(
+			{ roundKey: 'd1', inbox: 'digest', workflowId: 'w', workflowName: 'Refunds', executionId: 'd1', nodeName: 'HC', resumeUrl: 'http://x/d1?signature=s', createdAt: now.toISOString(), group: 'support', escalationGroup: 'leads' },
+			[
+				{ itemIndex: 0, view: { title: 'Refund 42' }, dueAt: new Date(now.getTime() + 60_000).toISOString() },
+				{ itemIndex: 1, view: { title: 'Refund 43' }, dueAt: new Date(now.getTime() + 3_600_000).toISOString() },
+			],
+		);
+		const later = new Date(now.getTime() + 120_000);
+		const sent: IDataObject[] = [];
+		const events = await escalateAndNotify(await store.escalateDue('digest', later), 'http://n8n/webhook/inbox', 'http://hooks/secret-path', async (options) => {
+			sent.push(options.body as IDataObject);
+		});
+		expect(sent).toHaveLength(1);
+		expect(sent[0]).toMatchObject({ group: 'leads', inboxUrl: 'http://n8n/webhook/inbox', items: [{ id: itemId('d1', 0), title: 'Refund 42', originalGroup: 'support' }] });
+		expect(String(sent[0].text)).toMatch(/^1 overdue item escalated to leads/);
+		expect(JSON.stringify(sent)).not.toContain('signature');
+		expect(events).toEqual([{ inbox: { event: 'escalated', group: 'leads', items: [itemId('d1', 0)], notified: true } }]);
+		// once escalated, not again; the lead now sees it
+		expect(await store.escalateDue('digest', later)).toEqual([]);
+		const lead: Identity = { name: 'lee', via: 'password', groups: ['leads'] };
+		expect((await listItems(store, listFilter('digest', {}, lead, later), lead)).map((i) => i.id)).toEqual([itemId('d1', 0)]);
+		// a failing notification is reported without its URL
+		await store.addRound(
+			{ roundKey: 'd2', inbox: 'digest', workflowId: 'w', workflowName: 'W', executionId: 'd2', nodeName: 'HC', resumeUrl: 'u', createdAt: now.toISOString(), group: null },
+			[{ itemIndex: 0, view: {}, dueAt: now.toISOString() }],
+		);
+		const failed = await escalateAndNotify(await store.escalateDue('digest', later), 'http://n8n/webhook/inbox', 'http://hooks/secret-path', async () => {
+			throw new Error('connect ECONNREFUSED http://hooks/secret-path');
+		});
+		expect(failed).toEqual([{ inbox: { event: 'escalated', group: 'everyone', items: [itemId('d2', 0)], notified: 'connect ECONNREFUSED <notification URL>' } }]);
 	});
 });
