@@ -6,9 +6,13 @@ import type { ICredentialType, INodeProperties } from 'n8n-workflow';
  * session cookie. A trusted header (set by an SSO proxy such as oauth2-proxy) is honoured only from the
  * listed proxy addresses.
  */
+// not an API key: a list of people and a session secret, so no -Api suffix (as n8n's own httpBasicAuth)
+// eslint-disable-next-line n8n-nodes-base/cred-class-name-unsuffixed
 export class GovernedAiReviewers implements ICredentialType {
+	// eslint-disable-next-line n8n-nodes-base/cred-class-field-name-unsuffixed
 	name = 'governedAiReviewers';
 
+	// eslint-disable-next-line n8n-nodes-base/cred-class-field-display-name-missing-api
 	displayName = 'Governed AI Reviewers';
 
 	documentationUrl = 'https://github.com/n8n-nodes-governed-ai/n8n-nodes-governed-ai#review-inbox';
