@@ -369,7 +369,9 @@ describe('Review Inbox in a real n8n', () => {
 			await browser.screenshot(page, 'inbox-phone');
 			await page.locator('#list li[data-id]').first().click();
 			await page.click('#approve');
-			await page.waitForFunction("document.querySelectorAll('#list li[data-id]').length === 1");
+			// (polled from here: the page's CSP forbids the eval behind waitForFunction)
+			for (let i = 0; i < 240 && (await page.locator('#list li[data-id]').count()) !== 1; i++) await sleep(250);
+			expect(await page.locator('#list li[data-id]').count()).toBe(1);
 			expect(await page.textContent('#msg')).toContain('Decision recorded');
 			await page.keyboard.press('a');
 			await page.waitForSelector('#list li.empty');
