@@ -65,7 +65,10 @@ export function listFilter(inbox: string, query: Record<string, unknown>, who: I
 
 /** What the page gets for an item: everything but other reviewers' pending approvals (and never a link). */
 function shown(item: StoredItem, who: Identity): IDataObject {
-	return publicItem(item, who.name) as unknown as IDataObject;
+	// the AI result as a whole stays server-side (it feeds the audit events); the view has what the page shows
+	const view: Record<string, unknown> = { ...item.view };
+	delete view.ai;
+	return { ...(publicItem(item, who.name) as unknown as IDataObject), view: view as IDataObject };
 }
 
 export async function listItems(store: ReviewStore, filter: ItemFilter, who: Identity): Promise<IDataObject[]> {
