@@ -78,7 +78,7 @@ function renderList(){
   if(current>=vis.length)current=Math.max(0,vis.length-1);
   if(!vis.length){list.appendChild(el('li','empty','Nothing waiting here.'))}
   vis.forEach(function(it,i){
-    var li=el('li',i===current?'current':'');li.dataset.id=it.id;
+    var li=el('li',i===current?'current':'');li.dataset.id=it.id;li.tabIndex=0;
     var cb=el('input');cb.type='checkbox';cb.checked=!!selected[it.id];cb.setAttribute('aria-label','Select');
     cb.addEventListener('click',function(e){e.stopPropagation();selected[it.id]=cb.checked;bulkState()});
     var body=el('div');body.appendChild(el('div','t',title(it)));

@@ -373,6 +373,8 @@ describe('Review Inbox in a real n8n', () => {
 			for (let i = 0; i < 240 && (await page.locator('#list li[data-id]').count()) !== 1; i++) await sleep(250);
 			expect(await page.locator('#list li[data-id]').count()).toBe(1);
 			expect(await page.textContent('#msg')).toContain('Decision recorded');
+			// the keyboard: the open item (focused by a tap), then `a` approves it
+			await page.locator('#list li[data-id]').first().click();
 			await page.keyboard.press('a');
 			await page.waitForSelector('#list li.empty');
 			const execution = await waitFinished(executionId);
