@@ -42,7 +42,7 @@ const SCRIPT = `
 (function(){
 'use strict';
 var data=JSON.parse(document.getElementById('data').textContent);
-var items=data.items, me=data.reviewer, current=0, selected={};
+var items=data.items, me=data.reviewer, current=0, selected={}, names={};
 var $=function(id){return document.getElementById(id)};
 function el(tag,cls,text){var e=document.createElement(tag);if(cls)e.className=cls;if(text!==undefined&&text!==null)e.textContent=String(text);return e}
 function v(it){return it.view||{}}
@@ -50,7 +50,9 @@ function title(it){var w=v(it);return w.title||(w.shown&&w.shown[0]&&w.shown[0].
 function ago(iso){var m=Math.round((Date.now()-Date.parse(iso))/60000);return m<60?m+' min':m<2880?Math.round(m/60)+' h':Math.round(m/1440)+' d'}
 function dueText(it){if(!it.dueAt)return null;var ms=Date.parse(it.dueAt)-Date.now();var m=Math.round(Math.abs(ms)/60000);var s=m<60?m+' min':Math.round(m/60)+' h';return ms<0?['overdue','overdue '+s]:['due','due in '+s]}
 function answerText(a){return typeof a==='string'?a:JSON.stringify(a===undefined?null:a,null,2)}
-function fill(sel,values,label){var keep=sel.value;sel.textContent='';sel.appendChild(el('option','',label)).value='';values.forEach(function(x){var o=el('option','',x[1]);o.value=x[0];sel.appendChild(o)});sel.value=keep}
+function fill(sel,values,label){var keep=sel.value;sel.textContent='';sel.appendChild(el('option','',label)).value='';
+  if(keep&&!values.some(function(x){return x[0]===keep})){var named=names[sel.id+'\n'+keep];values=values.concat([[keep,named||keep]])}
+  values.forEach(function(x){var o=el('option','',x[1]);o.value=x[0];names[sel.id+'\n'+x[0]]=x[1];sel.appendChild(o)});sel.value=keep}
 function filters(){
   var wf={},lb={};items.forEach(function(it){wf[it.workflowId]=it.workflowName||it.workflowId;if(it.label)lb[it.label]=1});
   fill($('f-workflow'),Object.keys(wf).map(function(k){return[k,wf[k]]}),'All workflows');
