@@ -51,8 +51,8 @@ function ago(iso){var m=Math.round((Date.now()-Date.parse(iso))/60000);return m<
 function dueText(it){if(!it.dueAt)return null;var ms=Date.parse(it.dueAt)-Date.now();var m=Math.round(Math.abs(ms)/60000);var s=m<60?m+' min':Math.round(m/60)+' h';return ms<0?['overdue','overdue '+s]:['due','due in '+s]}
 function answerText(a){return typeof a==='string'?a:JSON.stringify(a===undefined?null:a,null,2)}
 function fill(sel,values,label){var keep=sel.value;sel.textContent='';sel.appendChild(el('option','',label)).value='';
-  if(keep&&!values.some(function(x){return x[0]===keep})){var named=names[sel.id+'\n'+keep];values=values.concat([[keep,named||keep]])}
-  values.forEach(function(x){var o=el('option','',x[1]);o.value=x[0];names[sel.id+'\n'+x[0]]=x[1];sel.appendChild(o)});sel.value=keep}
+  if(keep&&!values.some(function(x){return x[0]===keep})){var named=names[sel.id+'|'+keep];values=values.concat([[keep,named||keep]])}
+  values.forEach(function(x){var o=el('option','',x[1]);o.value=x[0];names[sel.id+'|'+x[0]]=x[1];sel.appendChild(o)});sel.value=keep}
 function filters(){
   var wf={},lb={};items.forEach(function(it){wf[it.workflowId]=it.workflowName||it.workflowId;if(it.label)lb[it.label]=1});
   fill($('f-workflow'),Object.keys(wf).map(function(k){return[k,wf[k]]}),'All workflows');

@@ -131,6 +131,9 @@ describe('Review Inbox API', () => {
 		expect(html).not.toContain('</script><script>alert(1)');
 		expect(html).toContain('ada&lt;x&gt;');
 		expect(html.match(/<script nonce="abc">/g)).toHaveLength(1);
+		// the page's own script is valid JavaScript (a syntax error would leave the list empty)
+		const script = html.split('<script nonce="abc">')[1].split('</script>')[0];
+		expect(() => new Function(script)).not.toThrow();
 	});
 });
 
