@@ -47,6 +47,8 @@ export interface ResolvedDecision {
 	/** true when `newAnswer` differs from the AI's answer */
 	changed: boolean;
 	comment: string | null;
+	/** who decided this item, when it differs per item (the Review Inbox); otherwise the review's reviewer */
+	reviewer?: string;
 }
 
 export interface ResolvedReview {

@@ -1,7 +1,11 @@
 /** What the editor shows of the Human Checkpoint: the review page, the wait limit, reviewer checks and the resume webhooks. */
 import { NodeConnectionTypes, SEND_AND_WAIT_OPERATION, type INodeTypeDescription } from 'n8n-workflow';
 
+import { inboxCredential, inboxProperties } from './inbox';
 import { OUTPUT_NAMES } from './outputs';
+
+/** Parameters of the per-execution link that a version 3 checkpoint reviewing in an inbox does not use. */
+const notInInbox = { hide: { reviewIn: ['inbox'] } };
 
 export const versionDescription: INodeTypeDescription = {
 	displayName: 'Human Checkpoint',
@@ -9,7 +13,8 @@ export const versionDescription: INodeTypeDescription = {
 	icon: { light: 'file:humanCheckpoint.svg', dark: 'file:humanCheckpoint.dark.svg' },
 	group: ['transform'],
 	// 2: an approved item's AI result reads needsReview false (outputs.ts); Fields to Show
-	version: [1, 2],
+	// 3: Review In (per-execution link or a Review Inbox, inbox.ts)
+	version: [1, 2, 3],
 	subtitle: '={{ $parameter["limitWaitTime"] ? "Review, time limit " + $parameter["resumeAmount"] + " " + $parameter["resumeUnit"] : "Review, no time limit" }}',
 	// n8n lists its AI Agent "Human review" tool generated from this node under the same name (it copies the
 	// displayName) with its own description, "Request human approval for tools": this one says it is the workflow step.
@@ -21,6 +26,7 @@ export const versionDescription: INodeTypeDescription = {
 	credentials: [
 		{ name: 'httpBasicAuth', required: true, displayOptions: { show: { authentication: ['basicAuth'] } } },
 		{ name: 'httpHeaderAuth', required: true, displayOptions: { show: { authentication: ['headerAuth'] } } },
+		inboxCredential,
 	],
 	webhooks: [
 		{
@@ -59,6 +65,7 @@ export const versionDescription: INodeTypeDescription = {
 			default: SEND_AND_WAIT_OPERATION,
 			description: 'What the node does. The review link is signed by n8n for this operation.',
 		},
+		...inboxProperties,
 		{
 			displayName: 'Review Title',
 			name: 'title',
@@ -137,6 +144,7 @@ export const versionDescription: INodeTypeDescription = {
 		{
 			displayName: 'Allowed Reviewers',
 			name: 'allowedReviewers',
+			displayOptions: notInInbox,
 			type: 'string',
 			default: '',
 			placeholder: 'e.g. ada@example.com, grace@example.com',
@@ -145,6 +153,7 @@ export const versionDescription: INodeTypeDescription = {
 		{
 			displayName: 'Notification URL',
 			name: 'notificationUrl',
+			displayOptions: notInInbox,
 			type: 'string',
 			default: '',
 			placeholder: 'e.g. https://hooks.slack.com/services/...',

@@ -66,15 +66,16 @@ export function buildOutputs(
 			edits = diffValues(from, decision.newAnswer, `ai.${key}.answer`);
 			json = mergeAnswer(json, key, decision.newAnswer);
 		}
+		const reviewer = decision.reviewer ?? review.reviewer;
 		const result: ReviewResult = {
 			decision: decision.action === 'reject' ? 'rejected' : edits ? 'edited' : 'approved',
-			reviewer: review.reviewer,
+			reviewer,
 			comment: decision.comment,
 			edits,
 			decidedAt: options.decidedAt.toISOString(),
 			waitedMs,
 		};
-		if (options.markReviewed && key !== undefined) json = markReviewed(json, key, decision.action === 'approve', review.reviewer);
+		if (options.markReviewed && key !== undefined) json = markReviewed(json, key, decision.action === 'approve', reviewer);
 		json.review = result;
 		json.approved = decision.action === 'approve';
 		const out: OutputItem = { json, pairedItem: { item: decision.index } };

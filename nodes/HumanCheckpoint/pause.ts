@@ -10,6 +10,7 @@ import {
 	type INodeExecutionData,
 } from 'n8n-workflow';
 import { validateResultKey } from '../../shared/contract';
+import { recordInInbox, roundKeyOf, usesInbox } from './inbox';
 import { appendLinkParams, buildLinkParams, type LinkParams } from './link';
 import { buildNotification, describeUrl } from './notify';
 import { toGateReviewItem, toReviewItem } from './page/page';
@@ -70,6 +71,18 @@ export async function pauseForReview(this: IExecuteFunctions): Promise<INodeExec
 		now,
 		until,
 	);
+	if (usesInbox(this.getNode(), this.getNodeParameter('reviewIn', 0, 'link'))) {
+		// the link carries its round so the webhook finds the decisions; it is kept server-side, never sent
+		const round = roundKeyOf(this.getExecutionId(), this.getNode().id, params.pausedAt);
+		const resumeUrl = buildReviewUrl(this, { ...params, round } as LinkParams);
+		const show = fieldsToShowFrom(this.getNodeParameter('fieldsToShow', 0, ''));
+		const views = items.map((item, i) =>
+			gate ? toGateReviewItem(item.json, i, messages[i]) : toReviewItem(item.json, i, resultKey, show),
+		);
+		await recordInInbox(this, items, views, params, resumeUrl, until);
+		await this.putExecutionToWait(until ?? WAIT_INDEFINITELY);
+		return [items];
+	}
 	const reviewUrl = buildReviewUrl(this, params);
 
 	const notifyUrl = (this.getNodeParameter('notificationUrl', 0, '') as string).trim();

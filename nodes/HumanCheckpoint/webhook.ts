@@ -23,6 +23,7 @@ import {
 	type ResolvedReview,
 } from './decisions';
 import { isPlainObject } from './edits';
+import { decisionsFromInbox, usesInbox } from './inbox';
 import { checkLinkMatches, readLinkParams } from './link';
 import { buildOutputs, type PausedItem } from './outputs';
 import { REVIEW_PAGE_CSP, renderMessagePage, renderReviewPage, toGateReviewItem, toReviewItem } from './page/page';
@@ -120,7 +121,8 @@ export async function handleReviewRequest(this: IWebhookFunctions): Promise<IWeb
 		const mismatch = checkLinkMatches(params, paused.map((item) => item.json));
 		if (mismatch) return reply.message(409, 'Review link not valid', mismatch);
 
-		const auth = await authenticate(this, reply);
+		const inbox = usesInbox(this.getNode(), this.getNodeParameter('reviewIn', 'link'));
+		const auth: AuthResult = inbox ? { ok: true } : await authenticate(this, reply);
 		if (!auth.ok) return auth.response;
 
 		const resultKey = (this.getNodeParameter('resultKey', '') as string).trim();
@@ -131,6 +133,26 @@ export async function handleReviewRequest(this: IWebhookFunctions): Promise<IWeb
 		const views = paused.map((item, i) =>
 			gate ? toGateReviewItem(item.json, i, message) : toReviewItem(item.json, i, resultKey, show),
 		);
+
+		if (inbox) {
+			// The link of a checkpoint that reviews in an inbox is never shown to anyone: only the Review Inbox
+			// calls it, server-side, once the store holds a decision for every item. The decisions are read
+			// from the store, not from the request.
+			const round = (this.getQueryData() as Record<string, unknown>).round;
+			if (req.method !== 'POST' || typeof round !== 'string') {
+				return reply.message(200, 'Reviewed in the Review Inbox', 'These items are reviewed in the Review Inbox; nothing was decided here.');
+			}
+			const review = await decisionsFromInbox(this, views, round);
+			const outputs = buildOutputs(paused, review, {
+				keys: views.map((view) => view.key),
+				decidedAt: new Date(),
+				pausedAt: new Date(params.pausedAt),
+				markReviewed: true,
+			});
+			reply.message(200, 'Decisions recorded', 'The execution resumes.', { resumed: true, approved: outputs[1].length, rejected: outputs[2].length });
+			const workflowData = gate ? toGateOutput(outputs, views.map((view) => view.toolCall!)) : outputs;
+			return { noWebhookResponse: true, workflowData: workflowData as unknown as IWebhookResponseData['workflowData'] };
+		}
 
 		if (req.method !== 'POST') {
 			const title = this.getNodeParameter('title', 'Review AI results') as string;

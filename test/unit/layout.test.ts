@@ -21,6 +21,6 @@ describe('layout', () => {
 		const providers = modules.find((m) => m.module.endsWith('providers/index.ts'));
 		expect(providers?.nodes).toEqual(['AiClassify', 'AiDecide', 'AiExtract']);
 		const contract = modules.find((m) => m.module.endsWith('contract.ts'));
-		expect(contract?.nodes).toHaveLength(6);
+		expect(contract?.nodes).toHaveLength(7);
 	});
 });

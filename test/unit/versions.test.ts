@@ -15,6 +15,7 @@ import { AiExtract } from '../../nodes/AiExtract/AiExtract.node';
 import { AuditLog } from '../../nodes/AuditLog/AuditLog.node';
 import { ConfidenceGate } from '../../nodes/ConfidenceGate/ConfidenceGate.node';
 import { versionDescription as gateDescription } from '../../nodes/ConfidenceGate/description';
+import { ReviewInbox } from '../../nodes/ReviewInbox/ReviewInbox.node';
 import { HumanCheckpoint } from '../../nodes/HumanCheckpoint/HumanCheckpoint.node';
 import { changedAtVersion, outputsFrom } from '../../shared/node/versions';
 import { defaultsOf, defaultsOfNodes, versionsOf, type VersionDefaults } from './helpers/defaults';
@@ -123,7 +124,7 @@ describe('node versions', () => {
 	});
 
 	describe('every node of the package', () => {
-		const nodes = [new AiClassify(), new AiExtract(), new AiDecide(), new ConfidenceGate(), new HumanCheckpoint(), new AuditLog()];
+		const nodes = [new AiClassify(), new AiExtract(), new AiDecide(), new ConfidenceGate(), new HumanCheckpoint(), new AuditLog(), new ReviewInbox()];
 		const packageNodes = (JSON.parse(readFileSync(join(__dirname, '../../package.json'), 'utf8')) as { n8n: { nodes: string[] } }).n8n.nodes;
 
 		it('is tested here', () => {

@@ -1,0 +1,77 @@
+/**
+ * Finishing decided rounds: for every pause whose items are all decided in the store and that is not resumed
+ * yet, POST to its signed resume link (server-side; the browser never sees it) and mark it resumed. Run on
+ * every inbox request, so a decision stored just before a crash is resumed by the next request, once:
+ * `beginResume` lets one caller at a time try, and n8n itself refuses a second resume of one execution.
+ */
+import type { IDataObject, IHttpRequestOptions } from 'n8n-workflow';
+
+import type { ReviewStore } from '../../shared/reviewStore';
+
+export const RESUME_LEASE_MS = 120_000;
+
+export interface ResumeAnswer {
+	statusCode: number;
+	headers?: Record<string, unknown>;
+	body?: unknown;
+}
+
+export type ResumeOutcome = 'resumed' | 'already' | 'retry';
+
+/**
+ * What n8n's answer means: our webhook answers `{ status: 'ok', resumed: true }`; n8n answers 409 when the
+ * execution is running or failed, 404 when it no longer exists, and (for a send-and-wait node) an HTML
+ * "no action required" page when it has finished. Anything else is tried again on a later request.
+ */
+export function resumeOutcome(answer: ResumeAnswer): ResumeOutcome {
+	const body = answer.body as { status?: unknown; resumed?: unknown } | string | undefined;
+	if (answer.statusCode === 200 && typeof body === 'object' && body?.resumed === true) return 'resumed';
+	if (answer.statusCode === 409 || answer.statusCode === 404) return 'already';
+	const type = String(answer.headers?.['content-type'] ?? '');
+	if (answer.statusCode === 200 && type.includes('text/html')) return 'already';
+	return 'retry';
+}
+
+export async function finishDecidedRounds(
+	store: ReviewStore,
+	inbox: string,
+	request: (options: IHttpRequestOptions) => Promise<ResumeAnswer>,
+	now: Date = new Date(),
+): Promise<IDataObject[]> {
+	const events: IDataObject[] = [];
+	for (const round of await store.readyRounds(inbox)) {
+		if (!(await store.beginResume(round.roundKey, now, RESUME_LEASE_MS))) continue;
+		let outcome: ResumeOutcome = 'retry';
+		let detail = '';
+		try {
+			const answer = await request({
+				method: 'POST',
+				url: round.resumeUrl,
+				body: {},
+				json: true,
+				headers: { accept: 'application/json' },
+				returnFullResponse: true,
+				ignoreHttpStatusErrors: true,
+				timeout: 60_000,
+			});
+			outcome = resumeOutcome(answer);
+			detail = `HTTP ${answer.statusCode}`;
+		} catch (error) {
+			// the link itself is never repeated in an error
+			detail = String((error as Error).message).split(round.resumeUrl).join('<resume link>');
+		}
+		if (outcome !== 'retry') await store.markResumed(round.roundKey);
+		const first = round.items[0];
+		events.push({
+			event: outcome === 'retry' ? 'resume-failed' : 'resumed',
+			outcome,
+			detail,
+			workflowId: first.workflowId,
+			workflowName: first.workflowName,
+			executionId: first.executionId,
+			node: first.nodeName,
+			items: round.items.length,
+		});
+	}
+	return events;
+}
