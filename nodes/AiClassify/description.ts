@@ -1,8 +1,8 @@
 /** What the editor shows of AI Classify: provider, text, categories, confidence, threshold, routing and options; one output per category. */
 import type { INodeProperties, INodeTypeDescription } from 'n8n-workflow';
 
-import { aiCredentials, aiInputs, aiOptionsProperty, providerProperties, resultKeyProperty } from '../../shared/node/aiProperties';
-import { correctionsCredential, correctionsProperties } from '../../shared/node/correctionsProperties';
+import { aiInputs, aiOptionsProperty, providerProperties, resultKeyProperty } from '../../shared/node/aiProperties';
+import { aiCredentialsWithCorrections, correctionsProperties } from '../../shared/node/correctionsProperties';
 import { changedAtVersion, outputsFrom } from '../../shared/node/versions';
 
 /** One output per category plus "Needs Review", or a single output. Runs in the editor: self-contained. */
@@ -67,7 +67,7 @@ export const versionDescription: INodeTypeDescription = {
 	defaults: { name: 'AI Classify' },
 	inputs: aiInputs,
 	outputs: outputsFrom(configuredOutputs),
-	credentials: [...aiCredentials, correctionsCredential],
+	credentials: aiCredentialsWithCorrections,
 	properties: [
 		...providerProperties,
 		{

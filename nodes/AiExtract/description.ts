@@ -1,8 +1,8 @@
 /** What the editor shows of AI Extract: provider, text, the record's description, threshold and options. */
 import { NodeConnectionTypes, type INodeProperties, type INodePropertyCollection, type INodeTypeDescription } from 'n8n-workflow';
 
-import { aiCredentials, aiInputs, aiOptionsProperty, providerProperties, resultKeyProperty } from '../../shared/node/aiProperties';
-import { correctionsCredential, correctionsProperties } from '../../shared/node/correctionsProperties';
+import { aiInputs, aiOptionsProperty, providerProperties, resultKeyProperty } from '../../shared/node/aiProperties';
+import { aiCredentialsWithCorrections, correctionsProperties } from '../../shared/node/correctionsProperties';
 import { changedAtVersion } from '../../shared/node/versions';
 
 const EXAMPLE_SCHEMA = JSON.stringify(
@@ -114,7 +114,7 @@ export const versionDescription: INodeTypeDescription = {
 	inputs: aiInputs,
 	outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main],
 	outputNames: ['Extracted', 'Needs Review'],
-	credentials: [...aiCredentials, correctionsCredential],
+	credentials: aiCredentialsWithCorrections,
 	properties: [
 		...providerProperties,
 		{

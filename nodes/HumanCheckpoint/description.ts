@@ -1,7 +1,14 @@
 /** What the editor shows of the Human Checkpoint: the review page, the wait limit, reviewer checks and the resume webhooks. */
-import { NodeConnectionTypes, SEND_AND_WAIT_OPERATION, type INodeTypeDescription } from 'n8n-workflow';
+import { NodeConnectionTypes, SEND_AND_WAIT_OPERATION, type INodeCredentialDescription, type INodeTypeDescription } from 'n8n-workflow';
 
 import { inboxCredential, inboxProperties } from './inbox';
+
+/** The review link's own sign-in, and the inbox's store. */
+const checkpointCredentials: INodeCredentialDescription[] = [
+	{ name: 'httpBasicAuth', required: true, displayOptions: { show: { authentication: ['basicAuth'] } } },
+	{ name: 'httpHeaderAuth', required: true, displayOptions: { show: { authentication: ['headerAuth'] } } },
+	inboxCredential,
+];
 import { OUTPUT_NAMES } from './outputs';
 
 /** Parameters of the per-execution link that a version 3 checkpoint reviewing in an inbox does not use. */
@@ -23,11 +30,7 @@ export const versionDescription: INodeTypeDescription = {
 	inputs: [NodeConnectionTypes.Main],
 	outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main, NodeConnectionTypes.Main],
 	outputNames: [...OUTPUT_NAMES],
-	credentials: [
-		{ name: 'httpBasicAuth', required: true, displayOptions: { show: { authentication: ['basicAuth'] } } },
-		{ name: 'httpHeaderAuth', required: true, displayOptions: { show: { authentication: ['headerAuth'] } } },
-		inboxCredential,
-	],
+	credentials: checkpointCredentials,
 	webhooks: [
 		{
 			name: 'default',

@@ -1,7 +1,11 @@
 /** What the editor shows of the Review Inbox: its address, the inbox and store it serves, and its events output. */
-import { NodeConnectionTypes, type INodeTypeDescription } from 'n8n-workflow';
+import { NodeConnectionTypes, type INodeCredentialDescription, type INodeTypeDescription } from 'n8n-workflow';
 
 import { storeCredential, storeProperties } from '../../shared/reviewStore/settings';
+
+
+/** The reviewers who sign in, and the store when it is PostgreSQL. */
+const inboxNodeCredentials: INodeCredentialDescription[] = [{ name: 'governedAiReviewers', required: true }, storeCredential()];
 
 export const versionDescription: INodeTypeDescription = {
 	displayName: 'Review Inbox',
@@ -15,7 +19,7 @@ export const versionDescription: INodeTypeDescription = {
 	inputs: [],
 	outputs: [NodeConnectionTypes.Main],
 	outputNames: ['Events'],
-	credentials: [{ name: 'governedAiReviewers', required: true }, storeCredential()],
+	credentials: inboxNodeCredentials,
 	webhooks: [
 		{ name: 'default', httpMethod: 'GET', responseMode: 'onReceived', path: '={{ $parameter["path"] }}', isFullPath: true },
 		{ name: 'default', httpMethod: 'POST', responseMode: 'onReceived', path: '={{ $parameter["path"] }}', isFullPath: true },

@@ -5,6 +5,7 @@
 import { NodeOperationError, type INodeCredentialDescription, type INodeProperties, type IExecuteFunctions } from 'n8n-workflow';
 
 import type { AiRun } from '../aiStep';
+import { aiCredentials } from './aiProperties';
 import {
 	type CorrectionExample,
 	type CorrectionMatch,
@@ -174,3 +175,6 @@ export function correctionsLoader(
 		}
 	};
 }
+
+/** AI Classify's and AI Extract's credentials: the provider's, plus the PostgreSQL one Learn From Corrections may read. */
+export const aiCredentialsWithCorrections: INodeCredentialDescription[] = [...aiCredentials, correctionsCredential];
