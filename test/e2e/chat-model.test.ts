@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 
 import { autoResponder, type ProviderServer, type RecordedRequest, type Reply, type Responder, startProviderServer } from '../provider-server';
-import { N8nExecutionError, nodeOutputs, startN8n, type N8n } from './harness';
+import { N8nExecutionError, nodeOutputs, sharedN8n, type N8n } from './harness';
 
 jest.setTimeout(10 * 60_000);
 
@@ -169,7 +169,7 @@ async function run(workflow: object): Promise<any> {
 
 beforeAll(async () => {
 	server = await startProviderServer();
-	n8n = await startN8n();
+	n8n = await sharedN8n();
 	await n8n.importCredentials([
 		// n8n's own credential types, as a user already has them
 		{ id: 'e2eN8nOpenAi01', name: 'n8n OpenAI (local)', type: 'openAiApi', data: { apiKey: OPENAI_KEY, url: server.openaiBaseUrl, header: false } },

@@ -254,43 +254,6 @@ export async function packedTarball(): Promise<string> {
 	return await packPromise;
 }
 
-async function buildAndPack(key: string): Promise<string> {
-	const packDir = path.join(RUN_ROOT, 'pack', key);
-	fs.mkdirSync(path.join(RUN_ROOT, 'pack'), { recursive: true });
-	return await withLock(`${packDir}.lock`, async () => {
-		const existing = fs.existsSync(packDir) ? fs.readdirSync(packDir).find((f) => f.endsWith('.tgz')) : undefined;
-		if (existing) return path.join(packDir, existing);
-
-		// Staging outside the repository: jest and tsc never see a second package.json or half a build.
-		const stage = fs.mkdtempSync(path.join(os.tmpdir(), 'governed-ai-pack-'));
-		try {
-			for (const rel of [...PACKED_INPUTS, ...PACKED_FILES]) {
-				const abs = path.join(REPO_ROOT, rel);
-				if (fs.existsSync(abs)) fs.cpSync(abs, path.join(stage, rel), { recursive: true });
-			}
-			fs.symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(stage, 'node_modules'));
-			const pkg = JSON.parse(fs.readFileSync(path.join(stage, 'package.json'), 'utf8'));
-
-			await run('npm', ['run', 'build'], stage, 'build');
-			for (const file of [...pkg.n8n.nodes, ...pkg.n8n.credentials] as string[]) {
-				if (!fs.existsSync(path.join(stage, file))) {
-					throw new Error(`package.json n8n entry ${file} was not produced by the build`);
-				}
-			}
-			fs.mkdirSync(packDir, { recursive: true });
-			// .npmrc has ignore-scripts=true, and we built explicitly: no prepack hook.
-			const out = await run('npm', ['pack', '--ignore-scripts', '--pack-destination', packDir], stage, 'pack');
-			const name = out.trim().split('\n').pop()!.trim();
-			const tgz = path.join(packDir, name);
-			if (!fs.existsSync(tgz)) throw new Error(`npm pack did not produce ${tgz}:\n${out}`);
-			prunePacks(path.dirname(packDir), packDir);
-			return tgz;
-		} finally {
-			fs.rmSync(stage, { recursive: true, force: true });
-		}
-	});
-}
-
 /** Sources change all the time while developing: drop tarballs of states older than an hour. */
 function prunePacks(root: string, keep: string) {
 	for (const name of fs.readdirSync(root)) {
@@ -1244,10 +1207,6 @@ async function packAsPublished(sourcesKey: string): Promise<string> {
 		}
 	});
 }
-
-/** The former packedTarball() (build, then `npm pack --ignore-scripts`); unused, kept only so that the
- * harness restructuring merges without a conflict: delete it there. */
-export const packedTarballIgnoringScripts = buildAndPack;
 
 let placeholderPromise: Promise<string> | undefined;
 

@@ -17,7 +17,7 @@ import * as path from 'node:path';
 import { reviewSchema } from '../../shared/contract';
 import { hashPassword } from '../../nodes/ReviewInbox/identity';
 import { launchBrowser, PHONE, DESKTOP, UI_TIMEOUT, type GovernedBrowser } from './browser';
-import { nodeOutputs, startN8n, type N8n } from './harness';
+import { nodeOutputs, sharedN8n, type N8n } from './harness';
 
 jest.setTimeout(15 * 60_000);
 
@@ -168,7 +168,7 @@ describe('Review Inbox in a real n8n', () => {
 	}
 
 	beforeAll(async () => {
-		n8n = await startN8n({ mode: 'single' });
+		n8n = await sharedN8n();
 		await n8n.importCredentials([
 			{
 				id: 'inboxReviewers1',

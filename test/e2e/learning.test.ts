@@ -12,7 +12,7 @@ import { buildDraft, type AuditDraft } from '../../nodes/AuditLog/record';
 import { FileSink } from '../../nodes/AuditLog/sinks/fileSink';
 import { aiItem, review } from '../unit/audit-helpers';
 import { jsonWithLogprobs, type ProviderServer, startProviderServer } from '../provider-server';
-import { nodeOutputs, startN8n, type N8n } from './harness';
+import { nodeOutputs, sharedN8n, type N8n } from './harness';
 
 const node = (name: string, type: string, typeVersion: number, parameters: object, extra: object = {}) => ({
 	id: randomUUID(),
@@ -31,7 +31,7 @@ let folder: string;
 beforeAll(async () => {
 	server = await startProviderServer();
 	folder = await fs.mkdtemp(join(tmpdir(), 'e2e-learning-'));
-	n8n = await startN8n();
+	n8n = await sharedN8n();
 	await n8n.importCredentials([
 		{ id: 'e2eOpenAi00001', name: 'Local OpenAI', type: 'governedAiOpenAiApi', data: { apiKey: 'sk-e2e-never-shown', baseUrl: server.openaiBaseUrl } },
 	]);

@@ -24,7 +24,7 @@ import type { AuditRecord } from '../../nodes/AuditLog/record';
 import { FileSink } from '../../nodes/AuditLog/sinks/fileSink';
 import { jsonWithLogprobs, type ProviderServer, startProviderServer } from '../provider-server';
 import { LABELS, scenarioItem, WRONG_TRUTH } from '../unit/helpers/drift';
-import { startN8n, type N8n } from './harness';
+import { sharedN8n, type N8n } from './harness';
 
 jest.setTimeout(1_800_000);
 
@@ -136,7 +136,7 @@ beforeAll(async () => {
 		if (!label) return { status: 400, message: `no scripted answer for "${ticket}"` };
 		return jsonWithLogprobs({ label, reason: 'scripted', evidence: [] }, { [label]: Math.log(0.97) });
 	});
-	n8n = await startN8n();
+	n8n = await sharedN8n();
 	await n8n.importCredentials([
 		{ id: 'e2eTrustOpenAi1', name: 'Local OpenAI', type: 'governedAiOpenAiApi', data: { apiKey: 'sk-e2e-trust', baseUrl: server.openaiBaseUrl } },
 	]);
