@@ -10,7 +10,7 @@
  */
 import { Pool, type PoolClient } from 'pg';
 
-import { poolConfig, quoteTableName, type PgConnection } from '../../nodes/AuditLog/sinks/pgSink';
+import { inTransaction, poolConfig, quoteTableName, type PgConnection } from '../../nodes/AuditLog/sinks/pgSink';
 import {
 	applyClaim,
 	applyDecision,
@@ -48,18 +48,7 @@ export class PgReviewStore implements ReviewStore {
 	}
 
 	private async transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
-		const client = await this.pool.connect();
-		try {
-			await client.query('BEGIN');
-			const result = await work(client);
-			await client.query('COMMIT');
-			return result;
-		} catch (error) {
-			await client.query('ROLLBACK').catch(() => undefined);
-			throw error;
-		} finally {
-			client.release();
-		}
+		return await inTransaction(this.pool, work);
 	}
 
 	async ensureTables(): Promise<void> {

@@ -46,6 +46,22 @@ export function poolConfig(connection: PgConnection): PoolConfig {
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
 /** `table` or `schema.table`, each part a plain identifier; returned quoted. */
+/** Runs `work` in one transaction on a client of the pool: committed when it returns, rolled back when it throws. */
+export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
+	const client = await pool.connect();
+	try {
+		await client.query('BEGIN');
+		const result = await work(client);
+		await client.query('COMMIT');
+		return result;
+	} catch (error) {
+		await client.query('ROLLBACK').catch(() => undefined);
+		throw error;
+	} finally {
+		client.release();
+	}
+}
+
 export function quoteTableName(name: string): string {
 	const parts = name.trim().split('.');
 	if (parts.length > 2 || parts.some((p) => !IDENTIFIER.test(p))) {
@@ -110,18 +126,7 @@ export class PgSink implements AuditSink {
 	}
 
 	private async transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
-		const client = await this.pool.connect();
-		try {
-			await client.query('BEGIN');
-			const result = await work(client);
-			await client.query('COMMIT');
-			return result;
-		} catch (error) {
-			await client.query('ROLLBACK').catch(() => undefined);
-			throw error;
-		} finally {
-			client.release();
-		}
+		return await inTransaction(this.pool, work);
 	}
 
 	/** Creates the table when missing; serialised, since concurrent CREATE TABLE IF NOT EXISTS can clash. */
