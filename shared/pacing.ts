@@ -15,6 +15,8 @@
  * Created inside `execute`, never in a module variable: two executions do not share one.
  */
 
+import { sleep } from 'n8n-workflow';
+
 export const RATE_DIMENSIONS = ['requests', 'tokens', 'input-tokens', 'output-tokens'] as const;
 export type RateDimension = (typeof RATE_DIMENSIONS)[number];
 
@@ -100,6 +102,8 @@ export interface RequestCost {
 }
 
 const WINDOW_MS = 60_000;
+/** How often a waiting request looks whether new headers freed it. */
+const WAKE_STEP_MS = 25;
 /** Slack on the own-sends window, for the provider's clock and ours. */
 const WINDOW_SLACK_MS = 100;
 const MIN_WAIT_MS = 5;
@@ -284,16 +288,19 @@ export class Pacer {
 		return dimension === 'requests' ? this.sent.length : costIn(dimension, this.total);
 	}
 
-	private sleep(ms: number): Promise<void> {
-		return new Promise((resolve) => {
-			const done = () => {
-				clearTimeout(timer);
-				this.wakers.delete(done);
-				resolve();
-			};
-			const timer = setTimeout(done, ms);
-			this.wakers.add(done);
-		});
+	/** Waits `ms`, or less when new headers wake it; in short steps of n8n's own `sleep` (n8n's checks forbid timers). */
+	private async sleep(ms: number): Promise<void> {
+		const until = Date.now() + ms;
+		let woken = false;
+		const done = () => {
+			woken = true;
+		};
+		this.wakers.add(done);
+		try {
+			while (!woken && Date.now() < until) await sleep(Math.min(WAKE_STEP_MS, Math.max(1, until - Date.now())));
+		} finally {
+			this.wakers.delete(done);
+		}
 	}
 
 	/** New headers may free a waiting request early. */
