@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-import { DEFAULT_OWNER, N8nExecutionError, nodeOutputs, packedTarball, startN8nWithoutPackage, type N8n } from './harness';
+import { DEFAULT_OWNER, N8nExecutionError, nodeOutputs, packedTarball, REPO_ROOT, startN8nWithoutPackage, type N8n } from './harness';
 import { manualSetWorkflow } from './harness-workflows';
 import { launchBrowser, type GovernedBrowser } from './browser';
 import { registryFront, startVerdaccio, type RegistryFront, type Verdaccio } from './registry';
@@ -20,7 +20,11 @@ import { registryFront, startVerdaccio, type RegistryFront, type Verdaccio } fro
 jest.setTimeout(15 * 60_000);
 
 const PACKAGE = 'n8n-nodes-governed-ai';
-const NODE_TYPES = ['aiClassify', 'aiExtract', 'aiDecide', 'confidenceGate', 'humanCheckpoint', 'auditLog'].map((n) => `${PACKAGE}.${n}`);
+/** Every node the package's `n8n` block names, as n8n types them (class name with a lower-case first letter). */
+const NODE_TYPES = (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { n8n: { nodes: string[] } }).n8n.nodes.map((file) => {
+	const name = path.basename(file, '.node.js');
+	return `${PACKAGE}.${name[0].toLowerCase()}${name.slice(1)}`;
+});
 
 let verdaccio: Verdaccio;
 let front: RegistryFront;

@@ -88,8 +88,8 @@ describe.each(aiNodes.map((node) => [node.description.displayName, node] as cons
 				.map((credential) => credential.name);
 		expect(offered('openai')).toEqual(['governedAiOpenAiApi']);
 		expect(offered('anthropic')).toEqual(['governedAiAnthropicApi']);
-		if (version >= 3) {
-			// Learn From Corrections from PostgreSQL asks for its credential too; no earlier version ever does
+		if (version >= 3 && type.description.name !== 'aiDecide') {
+			// Learn From Corrections (AI Classify and AI Extract only) from PostgreSQL asks for its credential too; no earlier version ever does
 			const postgres = { learnFromCorrections: true, correctionsSink: 'postgres' };
 			expect(offered('openai', postgres)).toEqual(['governedAiOpenAiApi', 'governedAiPostgres']);
 			expect(offered('openai', { learnFromCorrections: true, correctionsSink: 'file' })).toEqual(['governedAiOpenAiApi']);
