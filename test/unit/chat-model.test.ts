@@ -29,8 +29,10 @@ function inputsOf(nodeType: INodeType, typeVersion: number, parameters: Record<s
 	return NodeHelpers.getNodeInputs(workflow, workflow.getNode('AI')!, nodeType.description);
 }
 
-function credentialsShown(nodeType: INodeType, typeVersion: number, parameters: Record<string, string>): string[] {
-	const node: INode = { id: 'n', name: 'AI', type: 'test.ai', typeVersion, position: [0, 0], parameters };
+/** The credentials the editor offers: the parameters as it holds them, every default of the version filled in. */
+function credentialsShown(nodeType: INodeType, typeVersion: number, chosen: Record<string, string>): string[] {
+	const node: INode = { id: 'n', name: 'AI', type: 'test.ai', typeVersion, position: [0, 0], parameters: chosen };
+	const parameters = NodeHelpers.getNodeParameters(nodeType.description.properties, chosen, true, false, node, nodeType.description) ?? chosen;
 	return (nodeType.description.credentials ?? [])
 		.filter((credential) => NodeHelpers.displayParameter(parameters, credential, node, nodeType.description))
 		.map((credential) => credential.name);
