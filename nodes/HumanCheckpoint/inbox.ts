@@ -18,7 +18,8 @@ import type { ReviewItemView } from './page/page';
 
 export const REVIEW_IN_INBOX = 'inbox';
 const inInbox = { reviewIn: [REVIEW_IN_INBOX] };
-const UNIT_MS: Record<string, number> = { minutes: 60_000, hours: 3_600_000, days: 86_400_000 };
+/** Milliseconds in each unit a checkpoint's time settings offer (wait limit, due time). */
+export const UNIT_MS: Record<string, number> = { minutes: 60_000, hours: 3_600_000, days: 86_400_000 };
 
 /** The parameters version 3 adds (none of them exist for versions 1 and 2). */
 export const inboxProperties: INodeProperties[] = [

@@ -10,14 +10,13 @@ import {
 	type INodeExecutionData,
 } from 'n8n-workflow';
 import { validateResultKey } from '../../shared/contract';
-import { recordInInbox, roundKeyOf, usesInbox } from './inbox';
+import { recordInInbox, roundKeyOf, UNIT_MS, usesInbox } from './inbox';
 import { appendLinkParams, buildLinkParams, type LinkParams } from './link';
 import { buildNotification, describeUrl } from './notify';
 import { toGateReviewItem, toReviewItem } from './page/page';
 import { fieldsToShowFrom } from './page/readable';
 import { isToolGate, neutraliseTimeoutInput, readGateMessage } from './toolGate';
 
-const UNIT_MS: Record<string, number> = { minutes: 60_000, hours: 3_600_000, days: 86_400_000 };
 
 /** The wait limit, or undefined for none. Node-level settings are read for the first item. */
 export function readTimeLimit(ctx: IExecuteFunctions, now: Date): Date | undefined {
