@@ -61,7 +61,7 @@ export const versionDescription: INodeTypeDescription = {
 	name: 'aiClassify',
 	icon: { light: 'file:aiClassify.svg', dark: 'file:aiClassify.dark.svg' },
 	group: ['transform'],
-	version: [1, 2, 3],
+	version: [1, 2, 3, 4],
 	subtitle: '={{ ($parameter["categories"]?.category ?? []).length + " categories · " + ($parameter["provider"] === "chatModel" ? "Chat Model" : $parameter[$parameter["provider"] + "Model"] ?? $parameter["model"]) }}',
 	description: 'Label each item with one of your categories, with a real confidence, a reason and evidence',
 	defaults: { name: 'AI Classify' },

@@ -107,7 +107,7 @@ export const versionDescription: INodeTypeDescription = {
 	name: 'aiExtract',
 	icon: { light: 'file:aiExtract.svg', dark: 'file:aiExtract.dark.svg' },
 	group: ['transform'],
-	version: [1, 2, 3],
+	version: [1, 2, 3, 4],
 	subtitle: '={{ ($parameter["schemaSource"] === "fields" ? ($parameter["fields"]?.field ?? []).length + " fields" : $parameter["schemaSource"] === "jsonSchema" ? "JSON Schema" : "from example") + " · " + ($parameter["provider"] === "chatModel" ? "Chat Model" : $parameter[$parameter["provider"] + "Model"] ?? $parameter["model"]) }}',
 	description: 'Pull a validated record out of unstructured text, with a source quote checked for every field',
 	defaults: { name: 'AI Extract' },

@@ -54,7 +54,7 @@ describe.each(aiNodes.map((node) => [node.description.displayName, node] as cons
 	const version = newest(type.description);
 
 	it('is a new version, so workflows saved at version 1 keep their parameters', () => {
-		expect(version).toBe(3);
+		expect(version).toBeGreaterThan(1);
 	});
 
 	it('pairs the default provider with its own model, and a changed provider with that provider\'s model', () => {

@@ -1,0 +1,46 @@
+/**
+ * Regenerates test/unit/fixtures/node-defaults.json after a node gains a version, and refuses to write it when an
+ * entry of a version already in the fixture changed (a released version's defaults are what saved workflows run
+ * on). Run from the repository root: `node -r ./scripts/register-ts.js scripts/node-defaults.ts`.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+
+// the explicit .node.ts: the codex files (.node.json) beside them would be found first
+import { AiClassify } from '../nodes/AiClassify/AiClassify.node.ts';
+import { AiDecide } from '../nodes/AiDecide/AiDecide.node.ts';
+import { AiExtract } from '../nodes/AiExtract/AiExtract.node.ts';
+import { AuditLog } from '../nodes/AuditLog/AuditLog.node.ts';
+import { ConfidenceGate } from '../nodes/ConfidenceGate/ConfidenceGate.node.ts';
+import { HumanCheckpoint } from '../nodes/HumanCheckpoint/HumanCheckpoint.node.ts';
+import { ReviewInbox } from '../nodes/ReviewInbox/ReviewInbox.node.ts';
+import { defaultsOfNodes } from '../test/unit/helpers/defaults';
+
+const file = join(__dirname, '..', 'test', 'unit', 'fixtures', 'node-defaults.json');
+const saved = JSON.parse(readFileSync(file, 'utf8')) as Record<string, Record<string, unknown>>;
+const now = defaultsOfNodes([
+	new AiClassify(),
+	new AiExtract(),
+	new AiDecide(),
+	new ConfidenceGate(),
+	new HumanCheckpoint(),
+	new AuditLog(),
+	new ReviewInbox(),
+]) as Record<string, Record<string, unknown>>;
+
+const changed: string[] = [];
+const added: string[] = [];
+for (const [node, versions] of Object.entries(now)) {
+	for (const [version, defaults] of Object.entries(versions)) {
+		const before = saved[node]?.[version];
+		if (before === undefined) added.push(`${node} ${version}`);
+		else if (!isDeepStrictEqual(before, JSON.parse(JSON.stringify(defaults)))) changed.push(`${node} ${version}`);
+	}
+}
+if (changed.length) {
+	console.error(`Not written: the defaults of released versions changed: ${changed.join(', ')}. Ship the change as a new version.`);
+	process.exit(1);
+}
+writeFileSync(file, `${JSON.stringify(now, null, '\t')}\n`);
+console.log(added.length ? `Added: ${added.join(', ')}` : 'No new versions; fixture unchanged.');
