@@ -7,27 +7,20 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 
-// the explicit .node.ts: the codex files (.node.json) beside them would be found first
-import { AiClassify } from '../nodes/AiClassify/AiClassify.node.ts';
-import { AiDecide } from '../nodes/AiDecide/AiDecide.node.ts';
-import { AiExtract } from '../nodes/AiExtract/AiExtract.node.ts';
-import { AuditLog } from '../nodes/AuditLog/AuditLog.node.ts';
-import { ConfidenceGate } from '../nodes/ConfidenceGate/ConfidenceGate.node.ts';
-import { HumanCheckpoint } from '../nodes/HumanCheckpoint/HumanCheckpoint.node.ts';
-import { ReviewInbox } from '../nodes/ReviewInbox/ReviewInbox.node.ts';
+import type { INodeType } from 'n8n-workflow';
+
 import { defaultsOfNodes } from '../test/unit/helpers/defaults';
 
+// required with the explicit .node.ts: the codex files (.node.json) beside them would be found first
+const nodeType = (name: string): INodeType => {
+	const exports = require(`../nodes/${name}/${name}.node.ts`) as Record<string, new () => INodeType>;
+	return new exports[name]();
+};
 const file = join(__dirname, '..', 'test', 'unit', 'fixtures', 'node-defaults.json');
 const saved = JSON.parse(readFileSync(file, 'utf8')) as Record<string, Record<string, unknown>>;
-const now = defaultsOfNodes([
-	new AiClassify(),
-	new AiExtract(),
-	new AiDecide(),
-	new ConfidenceGate(),
-	new HumanCheckpoint(),
-	new AuditLog(),
-	new ReviewInbox(),
-]) as Record<string, Record<string, unknown>>;
+const now = defaultsOfNodes(
+	['AiClassify', 'AiExtract', 'AiDecide', 'ConfidenceGate', 'HumanCheckpoint', 'AuditLog', 'ReviewInbox'].map(nodeType),
+) as Record<string, Record<string, unknown>>;
 
 const changed: string[] = [];
 const added: string[] = [];
