@@ -5,6 +5,7 @@
  */
 import type { LabelRecommendation } from './recommend';
 import type { AuditReport, ReviewCounts, UsageTotals } from './report';
+import type { StageChange } from './stages';
 import { escapeHtml } from '../../../shared/html';
 
 export { escapeHtml };
@@ -222,14 +223,40 @@ ${table(
 )}`;
 }
 
+const bound = (c: StageChange): string =>
+	c.lowerBound !== null ? `lower ${pct(c.lowerBound)}` : c.upperBound !== null ? `upper ${pct(c.upperBound)}` : '–';
+
 /**
- * Version 2: each label's stage and its trust changes (shadow / review / auto, when and why). The Confidence
- * Gate's trust-change records are another engineer's work (issue #16, points 1 and 2); their schema is not
- * fixed here. The marked spot below is where their table goes once the report counts them.
+ * Version 2: each label's stage (shadow / review / auto), since when and why, with the numbers the gate judged
+ * at the change, and the trust changes of the window (see stages.ts).
  */
 function trustChangesSection(report: AuditReport): string {
-	if (!report.recommendation) return '';
-	return '<!-- trust-changes: each label\'s stage and its trust-change records go here (see trustChangesSection in reportHtml.ts) -->';
+	const stages = report.stages;
+	if (!stages) return '';
+	const labels = Object.entries(stages.byLabel);
+	return `<h2>Stages</h2>
+<p class="note">Shadow: a Confidence Gate in Shadow mode sends every item to a person and records the AI's answer beside their decision. Review: every item goes to a person. Auto: confident items go on without one, a sample still audited. In Earned mode a label steps forward when the 95 % lower bound (Wilson) of its reviewed items' agreement meets the target, and back when the upper bound of its latest sampled audits falls below it. Since: the trust change that set the stage (also before this window); the numbers are those the gate judged at it.</p>
+${table(
+	['Label', 'Stage', 'Since', 'Why', 'Judged', 'Agreed', 'Bound', 'Target', 'Changes in window'],
+	labels.map(([label, s]) => [
+		label,
+		s.stage,
+		s.since ? formatMoment(s.since) : '–',
+		s.why,
+		s.lastChange && s.setBy === 'trust-change' ? s.lastChange.reviewed : '–',
+		s.lastChange && s.setBy === 'trust-change' ? s.lastChange.agreed : '–',
+		s.lastChange && s.setBy === 'trust-change' ? bound(s.lastChange) : '–',
+		s.lastChange?.target != null && s.setBy === 'trust-change' ? pct(s.lastChange.target) : '–',
+		s.changesInWindow,
+	]),
+	'No label passed a Confidence Gate in this window.',
+)}
+<h2>Trust changes in this window</h2>
+${table(
+	['When', 'Label', 'From', 'To', 'Judged', 'Agreed', 'Bound', 'Why', 'Gate'],
+	stages.changes.map((c) => [formatMoment(c.at), c.label, c.from, c.to, c.reviewed, c.agreed, bound(c), c.reason, c.gateNode ?? '–']),
+	'No label changed stage in this window.',
+)}`;
 }
 
 function tile(label: string, value: string): string {
