@@ -97,11 +97,12 @@ function trustWorkflow(path: string, gate: Record<string, unknown>, stream: stri
 	};
 }
 
-const reportWorkflow = (stream: string) => ({
-	name: `e2e trust report ${stream}`,
+/** The Report at version 1 (path trust-report-<stream>) or 2 (trust-report2-<stream>: with the stages). */
+const reportWorkflow = (stream: string, version = 1) => ({
+	name: `e2e trust report ${stream} v${version}`,
 	nodes: [
-		{ id: randomUUID(), name: 'Webhook', type: 'n8n-nodes-base.webhook', typeVersion: 2, position: [0, 0], webhookId: randomUUID(), parameters: { httpMethod: 'POST', path: `trust-report-${stream}`, responseMode: 'lastNode', responseData: 'allEntries', options: {} } },
-		{ id: randomUUID(), name: 'Audit Log', type: 'n8n-nodes-governed-ai.auditLog', typeVersion: 1, position: [220, 0], parameters: { operation: 'report', stream, window: 'all' } },
+		{ id: randomUUID(), name: 'Webhook', type: 'n8n-nodes-base.webhook', typeVersion: 2, position: [0, 0], webhookId: randomUUID(), parameters: { httpMethod: 'POST', path: `trust-report${version === 1 ? '' : version}-${stream}`, responseMode: 'lastNode', responseData: 'allEntries', options: {} } },
+		{ id: randomUUID(), name: 'Audit Log', type: 'n8n-nodes-governed-ai.auditLog', typeVersion: version, position: [220, 0], parameters: { operation: 'report', stream, window: 'all' } },
 	],
 	connections: { Webhook: { main: [[{ node: 'Audit Log', type: 'main', index: 0 }]] } },
 	settings: { executionOrder: 'v1' },
@@ -186,6 +187,18 @@ test('Shadow: nothing is auto-routed; agreement per label from the report and th
 	const [report] = await post(`trust-report-${stream}`, {});
 	expect(Object.fromEntries(Object.entries(report.agreement.byLabel as Record<string, any>).map(([label, c]) => [label, { reviewed: c.reviewed, agreed: c.approved }]))).toEqual(hand);
 	expect(report.gate.auto).toBe(0);
+	expect(report).not.toHaveProperty('stages');
+	// version 2's report: every label in the shadow stage since its first record
+	await n8n.activate(await n8n.importWorkflow(reportWorkflow(stream, 2)));
+	const [report2] = await post(`trust-report2-${stream}`, {});
+	const firstAt = (label: string) => all.filter((r) => r.label === label).map((r) => r.at).sort()[0];
+	expect(report2.stages).toEqual({
+		byLabel: Object.fromEntries(
+			[...LABELS].sort().map((label) => [label, expect.objectContaining({ stage: 'shadow', setBy: 'shadow mode', since: firstAt(label), lastChange: null, changesInWindow: 0 })]),
+		),
+		changes: [],
+	});
+	expect(report2.html).toContain('<h2>Stages</h2>');
 });
 
 describe.each([5, 20])('Earned, the drift scenario at an audit sample rate of %i %% (smaller size)', (auditPercent) => {
@@ -227,5 +240,17 @@ describe.each([5, 20])('Earned, the drift scenario at an audit sample rate of %i
 		const summary = await trustReader(stream);
 		expect(summary.labels.billing.stage).toBe('review');
 		expect(summary.labels.shipping.stage).toBe('auto');
+
+		// version 2's report of the stream: each label's stage, since when and why, and the changes, as counted above
+		await n8n.activate(await n8n.importWorkflow(reportWorkflow(stream, 2)));
+		const [report] = await post(`trust-report2-${stream}`, {});
+		const last = (label: string) => changes.filter((c) => c.label === label).at(-1)!;
+		expect(report.stages.changes.map((c: any) => [c.sequence, c.label, c.from, c.to, c.at, c.reason])).toEqual(
+			changes.map((c) => [c.sequence, c.label, c.trust!.from, c.trust!.to, c.at, c.trust!.reason]),
+		);
+		expect(report.stages.byLabel.billing).toMatchObject({ stage: 'review', setBy: 'trust-change', since: stepBack.at, why: stepBack.trust!.reason, changesInWindow: 2 });
+		expect(report.stages.byLabel.billing.lastChange).toMatchObject({ reviewed: stepBack.trust!.reviewed, agreed: stepBack.trust!.agreed, upperBound: stepBack.trust!.upperBound });
+		expect(report.stages.byLabel.shipping).toMatchObject({ stage: 'auto', since: last('shipping').at, why: last('shipping').trust!.reason, changesInWindow: 1 });
+		expect(report.stages.byLabel.other).toMatchObject({ stage: 'review', setBy: 'earned mode', since: null, changesInWindow: 0 });
 	});
 });

@@ -176,7 +176,7 @@ describe('the report, version 2 sections, against hand counts', () => {
 		expect(html).toContain('<td>logprobs</td><td>9</td><td>66.7%</td><td>0.889</td><td>0.222</td><td>0.220</td><td>0.944</td>');
 		expect(html).toContain('<h2>Cost saved by auto-routing</h2>');
 		expect(html).toContain('<td>Auto-routed by the gate</td><td>2</td><td>$6.00</td>');
-		expect(html).toContain('<!-- trust-changes:');
+		expect(html).toContain('<h2>Stages</h2>'); // the stages themselves: audit-report-stages.test.ts
 	});
 
 	it('without the version 2 options the report has none of it (version 1 shape)', () => {
@@ -184,10 +184,11 @@ describe('the report, version 2 sections, against hand counts', () => {
 		expect(v1).not.toHaveProperty('recommendation');
 		expect(v1).not.toHaveProperty('calibrationByMethod');
 		expect(v1).not.toHaveProperty('savings');
-		const { recommendation: _r, calibrationByMethod: _c, savings: _s, ...rest } = report;
+		expect(v1).not.toHaveProperty('stages');
+		const { recommendation: _r, calibrationByMethod: _c, savings: _s, stages: _t, ...rest } = report;
 		expect(rest).toEqual(v1);
 		const html = renderReportHtml(v1);
 		expect(html).not.toContain('Recommended thresholds');
-		expect(html).not.toContain('trust-changes');
+		expect(html).not.toMatch(/Stages|Trust changes/);
 	});
 });

@@ -26,6 +26,7 @@ import {
 	type Savings,
 	type ScoredItem,
 } from './recommend';
+import { StagesBuilder, type ReportStages } from './stages';
 
 export interface ReviewCounts {
 	approved: number;
@@ -106,6 +107,8 @@ export interface AuditReport {
 	calibrationByMethod?: Record<string, MethodCalibration>;
 	/** from version 2: the reviews auto-routing saved, and what the recommended thresholds would save */
 	savings?: Savings;
+	/** from version 2: each label's stage (shadow / review / auto), since when and why, and the window's trust changes */
+	stages?: ReportStages;
 }
 
 /** The version 2 sections of the report: the target precision and the cost of one review. */
@@ -195,28 +198,44 @@ export class ReportBuilder {
 	private readonly daily: Record<string, { records: number; costUsd: number; errors: number }> = {};
 	/** decision (or record) id → the item as the recommendation scores it; a later review replaces an earlier none */
 	private readonly scored = new Map<string, ScoredItem>();
+	/** version 2: the labels' stages */
+	private readonly stages?: StagesBuilder;
 
 	constructor(
 		private readonly stream: string,
 		private readonly window: TimeWindow = {},
 		/** given: the report has the version 2 sections */
 		private readonly trust?: TrustOptions,
-	) {}
+	) {
+		if (trust) this.stages = new StagesBuilder();
+	}
 
 	push(raw: unknown): void {
 		const at = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>).at : undefined;
+		const isTrustChange = (raw as Record<string, unknown> | null)?.kind === 'trust-change';
 		if (!inWindow(at, this.window)) {
 			// outside the window (or no readable time): an unreadable record inside a window is still counted
-			if (typeof at === 'string' && !Number.isNaN(Date.parse(at))) return;
+			if (typeof at === 'string' && !Number.isNaN(Date.parse(at))) {
+				if (isTrustChange && this.window.from && Date.parse(at) < Date.parse(this.window.from)) this.stages?.earlierChange(raw);
+				return;
+			}
 		}
-		// a label's trust change (v3) is no decision: none of the counts below is about it
-		if ((raw as Record<string, unknown> | null)?.kind === 'trust-change') return;
+		// a label's trust change (v3) is no decision: none of the counts below is about it, only the stages
+		if (isTrustChange) {
+			this.stages?.change(raw);
+			return;
+		}
 		const parsed = auditRecordSchema.safeParse(raw);
 		if (!parsed.success) {
 			this.skipped++;
 			return;
 		}
 		this.add(parsed.data);
+	}
+
+	/** A record from before the window: only a trust change counts, for where its label stood when the window began. */
+	pushEarlier(raw: unknown): void {
+		this.stages?.earlierChange(raw);
 	}
 
 	private add(r: AuditRecord): void {
@@ -227,6 +246,7 @@ export class ReportBuilder {
 		bump(this.byLabel, label);
 
 		if (r.gate) {
+			this.stages?.gated(r.label, r.at, r.sequence, r.gate);
 			this.bands.gated++;
 			this.bands[r.gate.band]++;
 			if (r.gate.sampled) this.bands.sampled++;
@@ -327,6 +347,7 @@ export class ReportBuilder {
 			recommendation,
 			calibrationByMethod: calibrationByMethod(scored),
 			savings: savings(this.bands.auto, recommendation, this.trust.reviewCostUsd ?? 0),
+			stages: this.stages!.result(),
 		};
 	}
 
@@ -424,8 +445,44 @@ export async function reportStream(
 	trust?: TrustOptions,
 ): Promise<AuditReport> {
 	const builder = new ReportBuilder(stream, window, trust);
+	if (trust) await readEarlierTrustChanges(sink, stream, window, builder);
 	for await (const page of sink.read(stream, window)) {
 		for (const record of page) builder.push(record);
 	}
 	return builder.result(now);
+}
+
+/**
+ * The trust changes before the window that set where each label stood when it began. The stream's trust summary
+ * names each label's last change (its time and sequence), so only those records are read; the records before the
+ * window are read in full only when a label changed after the window's end (a past window), where the summary
+ * cannot tell what came before.
+ */
+async function readEarlierTrustChanges(sink: AuditSink, stream: string, window: TimeWindow, builder: ReportBuilder): Promise<void> {
+	if (!window.from) return;
+	const from = Date.parse(window.from);
+	const to = window.to ? Date.parse(window.to) : Infinity;
+	let readAll = !sink.trustSummary;
+	if (sink.trustSummary) {
+		const summary = await sink.trustSummary(stream);
+		for (const [label, entry] of Object.entries(summary.labels)) {
+			if (!entry.changedAt) continue;
+			const changedAt = Date.parse(entry.changedAt);
+			if (changedAt >= to) readAll = true;
+			if (changedAt >= from) continue;
+			const instant = { from: entry.changedAt, to: new Date(changedAt + 1).toISOString() };
+			for await (const page of sink.read(stream, instant)) {
+				for (const record of page) {
+					const r = record as Record<string, unknown>;
+					if (r.kind === 'trust-change' && r.sequence === entry.changedSequence && (r.trust as { label?: unknown } | null)?.label === label) {
+						builder.pushEarlier(record);
+					}
+				}
+			}
+		}
+	}
+	if (!readAll) return;
+	for await (const page of sink.read(stream, { to: window.from })) {
+		for (const record of page) builder.pushEarlier(record);
+	}
 }

@@ -5,6 +5,7 @@
  */
 import type { LabelRecommendation } from './recommend';
 import type { AuditReport, ReviewCounts, UsageTotals } from './report';
+import type { StageChange } from './stages';
 import { escapeHtml } from '../../../shared/html';
 
 export { escapeHtml };
@@ -222,14 +223,67 @@ ${table(
 )}`;
 }
 
+/** "lower 92.4% ≥ 90.0%": the bound the gate judged at a change, against its target. */
+function boundAtChange(c: StageChange): string {
+	const target = c.target === null ? '' : ` ${c.lowerBound !== null ? '≥' : '<'} ${pct(c.target)}`;
+	if (c.lowerBound !== null) return `lower ${pct(c.lowerBound)}${target}`;
+	if (c.upperBound !== null) return `upper ${pct(c.upperBound)}${target}`;
+	return '–';
+}
+
 /**
- * Version 2: each label's stage and its trust changes (shadow / review / auto, when and why). The Confidence
- * Gate's trust-change records are another engineer's work (issue #16, points 1 and 2); their schema is not
- * fixed here. The marked spot below is where their table goes once the report counts them.
+ * A table whose rows each have a note (a sentence) on a full-width row below them: the numbers stay in narrow
+ * columns that fit a phone, and the sentence gets the table's whole width instead of a squeezed column.
+ */
+function tableWithNotes(headers: string[], rows: Array<{ cells: Array<string | number>; note: string }>, empty: string): string {
+	if (rows.length === 0) return `<p class="empty">${escapeHtml(empty)}</p>`;
+	const head = headers.map((h) => `<th>${escapeHtml(h)}</th>`).join('');
+	const body = rows
+		.map(
+			(r) =>
+				`<tr>${r.cells.map((c) => `<td>${typeof c === 'number' ? int(c) : escapeHtml(c)}</td>`).join('')}</tr><tr><td colspan="${headers.length}" style="color:#6b7185;border-top:0">${escapeHtml(r.note)}</td></tr>`,
+		)
+		.join('');
+	return `<div class="scroll"><table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table></div>`;
+}
+
+/**
+ * Version 2: each label's stage (shadow / review / auto), since when and why, with the numbers the gate judged
+ * at the change, and the trust changes of the window (see stages.ts).
  */
 function trustChangesSection(report: AuditReport): string {
-	if (!report.recommendation) return '';
-	return '<!-- trust-changes: each label\'s stage and its trust-change records go here (see trustChangesSection in reportHtml.ts) -->';
+	const stages = report.stages;
+	if (!stages) return '';
+	const byChange = (s: { setBy: string; lastChange: StageChange | null }) => (s.setBy === 'trust-change' ? s.lastChange : null);
+	return `<h2>Stages</h2>
+<p class="note">Shadow: a Confidence Gate in Shadow mode sends every item to a person and records the AI's answer beside their decision. Review: every item goes to a person. Auto: confident items go on without one, a sample still audited. In Earned mode a label steps forward when the 95 % lower bound (Wilson) of its reviewed items' agreement meets the target, and back when the upper bound of its latest sampled audits falls below it. Since: the trust change that set the stage (also one before this window). Agreed: of the items the gate judged at it (reviewed items stepping forward, sampled audits stepping back); bound: its Wilson bound against the target. Changes: in this window. Below each label, why.</p>
+${tableWithNotes(
+	['Label', 'Stage', 'Since', 'Agreed', 'Bound', 'Changes'],
+	Object.entries(stages.byLabel).map(([label, s]) => {
+		const change = byChange(s);
+		return {
+			cells: [
+				label,
+				s.stage,
+				s.since ? formatMoment(s.since) : '–',
+				change ? `${int(change.agreed)} / ${int(change.reviewed)}` : '–',
+				change ? boundAtChange(change) : '–',
+				s.changesInWindow,
+			],
+			note: s.why,
+		};
+	}),
+	'No label passed a Confidence Gate in this window.',
+)}
+<h2>Trust changes in this window</h2>
+${tableWithNotes(
+	['When', 'Label', 'Change', 'Agreed', 'Bound'],
+	stages.changes.map((c) => ({
+		cells: [formatMoment(c.at), c.label, `${c.from} → ${c.to}`, `${int(c.agreed)} / ${int(c.reviewed)}`, boundAtChange(c)],
+		note: `${c.reason}${c.gateNode ? ` (${c.gateNode})` : ''}`,
+	})),
+	'No label changed stage in this window.',
+)}`;
 }
 
 function tile(label: string, value: string): string {
