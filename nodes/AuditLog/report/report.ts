@@ -209,8 +209,9 @@ export class ReportBuilder {
 			// outside the window (or no readable time): an unreadable record inside a window is still counted
 			if (typeof at === 'string' && !Number.isNaN(Date.parse(at))) return;
 		}
-		// a label's trust change (v3) is no decision: none of the counts below is about it
-		if ((raw as Record<string, unknown> | null)?.kind === 'trust-change') return;
+		// a label's trust change and a recorded recommendation (v3) are no decisions: none of the counts below is about them
+		const kind = (raw as Record<string, unknown> | null)?.kind;
+		if (kind === 'trust-change' || kind === 'recommendation') return;
 		const parsed = auditRecordSchema.safeParse(raw);
 		if (!parsed.success) {
 			this.skipped++;
