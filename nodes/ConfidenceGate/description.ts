@@ -176,7 +176,8 @@ export const versionDescription: INodeTypeDescription = {
 	version: [1, 2, 3],
 	subtitle:
 		'={{ $parameter["mode"] === "assist" ? "assist: all to review" : $parameter["mode"] === "shadow" ? "shadow: all to review" : ($parameter["mode"] === "earned" ? "earned · " : "") + "auto ≥ " + ($parameter["thresholdsFrom"] === "recommendation" ? "recommended" : $parameter["high"]) + " · reject < " + $parameter["low"] }}',
-	description: 'Route items by the confidence of an AI step: Auto, Review or Reject, with a random audit sample',
+	description:
+		'Route items by the confidence of an AI step: Auto, Review or Reject, by typed thresholds or the latest recommended ones, with a random audit sample',
 	defaults: { name: 'Confidence Gate' },
 	inputs: [NodeConnectionTypes.Main],
 	outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main, NodeConnectionTypes.Main],
