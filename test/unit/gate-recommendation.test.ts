@@ -253,6 +253,41 @@ describe('Audit Log v3 records the recommendation, Confidence Gate v3 routes by 
 		expect(last.recommendation!.labels.tech).toMatchObject({ threshold: null, reviewed: 5 });
 	});
 
+	it('Earned mode: the same once-per-run read gives the stage and the recommendation', async () => {
+		const filePath = join(folder, 'earned-{stream}.jsonl');
+		await new FileSink(filePath).append('reco', decisionDrafts());
+		await reportThenGate({ sink: 'file', filePath });
+		// billing: 45 of 50 agreed, Wilson lower bound 0.786 ≥ target 0.75 with 10 reviews needed: it earns auto-routing
+		const outputs = await runNode({
+			node: new ConfidenceGate(),
+			typeVersion: 3,
+			parameters: {
+				source: 'expression',
+				confidence: '={{ $json.confidence }}',
+				label: '={{ $json.label }}',
+				mode: 'earned',
+				target: 0.75,
+				minReviewed: 10,
+				auditPercent: 0.1,
+				high: 0.85,
+				low: 0.4,
+				stream: 'reco',
+				sink: 'file',
+				filePath,
+				thresholdsFrom: 'recommendation',
+			},
+			items: gateItems,
+		});
+		expect(ids(outputs[0])).toEqual(['b97', 'b95']);
+		expect(ids(outputs[1])).toEqual(['b90', 't99']);
+		expect(ids(outputs[2])).toEqual(['b30']);
+		expect(outputs[0][0].json.gate).toMatchObject({ mode: 'earned', thresholdSource: 'recommendation', high: 0.95, trust: { label: 'billing', stage: 'auto' } });
+		// tech earned nothing (5 reviews) and has no recommendation: Review on both counts
+		expect(outputs[1][1].json.gate).toMatchObject({ thresholdSource: 'no-recommendation', trust: { label: 'tech', stage: 'review' } });
+		const lines = (await fs.readFile(join(folder, 'earned-reco.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as AuditRecord);
+		expect(lines.map((r) => r.kind ?? 'decision').slice(-2)).toEqual(['recommendation', 'trust-change']);
+	});
+
 	it('PostgreSQL store', async () => {
 		const table = `gate_reco_${process.pid}_${Date.now()}`;
 		const admin = new Pool({ ...connection, ssl: false });
