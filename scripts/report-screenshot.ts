@@ -103,7 +103,7 @@ for (let i = 0; i < 1200; i++) {
 drafts.sort((a, b) => String(a.at).localeCompare(String(b.at)));
 const records = sealRecords('default', GENESIS_HEAD, drafts);
 // Audit Log version 2's report: recommended thresholds at 85 % precision, a review valued at $4
-const report = buildReport('default', records, undefined, now, { targetPrecision: 0.85, reviewCostUsd: 4 });
+const report = buildReport('default', records, undefined, now, { targetPrecision: 0.85, reviewCostUsd: 4, stages: true });
 const out = path.join(__dirname, '..', 'docs');
 fs.mkdirSync(out, { recursive: true });
 const htmlFile = path.join(out, 'report.html');

@@ -57,8 +57,8 @@ function reportWorkflow() {
 				id: 'b0c1a000-0000-4000-8000-000000000003',
 				name: 'Audit Report',
 				type: 'n8n-nodes-governed-ai.auditLog',
-				// version 2: the recommended thresholds, the calibration per method, the savings and each label's stage
-				typeVersion: 2,
+				// version 3: the recommended thresholds, the calibration per method, the savings and each label's stage
+				typeVersion: 3,
 				position: [220, 0],
 				parameters: { operation: 'report', sink: 'file', stream: 'support-triage', window: 'all', options: { reportTitle: 'Support triage: AI audit' } },
 			},

@@ -250,6 +250,8 @@ export function withAnswer(result: Record<string, unknown>, answer: unknown): Re
 export const GATE_BANDS = ['auto', 'review', 'reject'] as const;
 export type GateBand = (typeof GATE_BANDS)[number];
 
+export const THRESHOLD_SOURCES = ['typed', 'recommendation', 'no-recommendation'] as const;
+
 export const gateSchema = z.object({
 	band: z.enum(GATE_BANDS),
 	confidence: z.number().nullable(),
@@ -269,7 +271,32 @@ export const gateSchema = z.object({
 	reason: z.string(),
 	/** a result with several labels: each label's confidence, thresholds and band (the item takes the lowest band) */
 	labels: z
-		.array(z.object({ label: z.string(), confidence: z.number().nullable(), high: z.number(), low: z.number(), band: z.enum(GATE_BANDS) }))
+		.array(
+			z.object({
+				label: z.string(),
+				confidence: z.number().nullable(),
+				high: z.number(),
+				low: z.number(),
+				band: z.enum(GATE_BANDS),
+				thresholdSource: z.enum(THRESHOLD_SOURCES).optional(),
+			}),
+		)
+		.optional(),
+	/**
+	 * version 3: where the thresholds that applied came from. typed: the typed numbers; recommendation: the
+	 * latest recommendation recorded in the audit stream; no-recommendation: it has none for the label, so the
+	 * label is not auto-routed (Review). With Latest Recommendation, `recommendation` names the one read (null
+	 * when the stream holds none); with Typed Numbers it is null.
+	 */
+	thresholdSource: z.enum(THRESHOLD_SOURCES).optional(),
+	recommendation: z
+		.object({
+			recordId: z.string(),
+			at: z.string().nullable(),
+			targetPrecision: z.number(),
+			window: z.object({ from: z.string().nullable(), to: z.string().nullable() }),
+		})
+		.nullable()
 		.optional(),
 	/** shadow and earned mode: the band the AI alone would have chosen (bands and flags, before any stage or sample) */
 	wouldBe: z.enum(GATE_BANDS).optional(),

@@ -10,7 +10,7 @@ export const versionDescription: INodeTypeDescription = {
 	name: 'auditLog',
 	icon: { light: 'file:auditLog.svg', dark: 'file:auditLog.dark.svg' },
 	group: ['transform'],
-	version: [1, 2],
+	version: [1, 2, 3],
 	subtitle: '={{ $parameter["operation"] + ": " + $parameter["stream"] }}',
 	description:
 		'Append a tamper-evident, hash-chained record of every AI and human decision; verify the chain; report accuracy, escalations and cost',

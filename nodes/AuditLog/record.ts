@@ -350,6 +350,65 @@ export function buildTrustChangeDraft(change: TrustChange, ctx: Omit<DraftContex
 	return toPlainJson(draft);
 }
 
+/** What a `recommendation` record holds: the thresholds a report recommended (report/recommend.ts), compactly. */
+export interface RecordedRecommendation {
+	targetPrecision: number;
+	criterion: string;
+	window: { from: string | null; to: string | null };
+	thresholds: Record<string, number>;
+	labels: Record<string, { threshold: number | null; reviewed: number; lowerBound: number | null; reason?: string }>;
+	reportNode?: string;
+}
+
+/**
+ * A recommendation record (v3): an Audit Log Report with "Record Recommendation" on writes what it recommends
+ * into the stream it reports on, so a Confidence Gate can route by it. Chained like any record: which
+ * thresholds were in force, from when, is as tamper-evident as the decisions they routed.
+ */
+export function buildRecommendationDraft(
+	recommendation: RecordedRecommendation,
+	ctx: Omit<DraftContext, 'itemIndex' | 'aiKey' | 'includeInput'>,
+): AuditDraft {
+	const body = toPlainJson(recommendation);
+	const labels = Object.keys(body.thresholds);
+	const draft: AuditDraft = {
+		v: 3,
+		kind: 'recommendation',
+		recommendation: body,
+		recordId: randomUUID(),
+		workflowId: ctx.workflowId,
+		executionId: ctx.executionId,
+		nodeName: ctx.nodeName,
+		itemIndex: 0,
+		at: (ctx.now ?? new Date()).toISOString(),
+		inputHash: sha256(canonicalJson(body)),
+		aiKey: null,
+		step: null,
+		decisionId: null,
+		decidedAt: null,
+		provider: null,
+		model: null,
+		responseId: null,
+		promptHash: null,
+		answer: null,
+		label: null,
+		confidence: null,
+		confidenceMethod: null,
+		reason: `recommended auto thresholds for ${labels.length} label${labels.length === 1 ? '' : 's'} at target precision ${body.targetPrecision}`,
+		needsReview: null,
+		reviewReason: null,
+		requiresApproval: null,
+		gate: null,
+		review: null,
+		usage: null,
+		costUsd: null,
+		attempts: null,
+		latencyMs: null,
+		error: null,
+	};
+	return toPlainJson(draft);
+}
+
 export function stampOf(record: AuditRecord): AuditStamp {
 	return { recordId: record.recordId, stream: record.stream, sequence: record.sequence, hash: record.hash };
 }

@@ -13,8 +13,8 @@ import { CONFIDENCE_METHODS, GATE_BANDS, REVIEW_DECISIONS } from '../../shared/c
 /** Every format version a record may have (the report reads them all). */
 export const AUDIT_RECORD_VERSIONS = [1, 2, 3] as const;
 
-/** What a record records: a decision (absent `kind`: every record before v3) or a label's trust change. */
-export const AUDIT_RECORD_KINDS = ['decision', 'trust-change'] as const;
+/** What a record records: a decision (absent `kind`: every record before v3), a label's trust change, or a report's recommended thresholds. */
+export const AUDIT_RECORD_KINDS = ['decision', 'trust-change', 'recommendation'] as const;
 export const TRUST_STAGE_NAMES = ['review', 'auto'] as const;
 
 const nullableString = (description: string) => ({ type: ['string', 'null'], description }) as const;
@@ -24,7 +24,7 @@ export const auditRecordJsonSchema = {
 	$id: 'https://unpkg.com/n8n-nodes-governed-ai/dist/schemas/audit-record.schema.json',
 	title: 'Audit record',
 	description:
-		'One record per item that passed an Audit Log node (n8n-nodes-governed-ai): the item\'s AI decision, its Confidence Gate result and its human review, hash-chained per stream. Sinks store it as written: one JSON object per line (file), a jsonb column (PostgreSQL), or in the `records` of a POSTed batch `{ stream, records }` (HTTP). Format v1 holds the cost of the recorded decision only; v2 adds `steps` and `total`; v3 adds record kinds (`kind`, `trust`: a Confidence Gate in Earned mode recording that a label stepped forward to auto-routing or back to review) and the gate\'s `stage` and `wouldBe`. A record is written as v3 only when it holds one of those. A record never holds an API key.',
+		'One record per item that passed an Audit Log node (n8n-nodes-governed-ai): the item\'s AI decision, its Confidence Gate result and its human review, hash-chained per stream. Sinks store it as written: one JSON object per line (file), a jsonb column (PostgreSQL), or in the `records` of a POSTed batch `{ stream, records }` (HTTP). Format v1 holds the cost of the recorded decision only; v2 adds `steps` and `total`; v3 adds record kinds (`kind`, `trust`: a Confidence Gate in Earned mode recording that a label stepped forward to auto-routing or back to review) and the gate\'s `stage` and `wouldBe`, and `recommendation` records (an Audit Log Report recording the thresholds it recommends, which a Confidence Gate can take its thresholds from). A record is written as v3 only when it holds one of those. A record never holds an API key.',
 	type: 'object',
 	$defs: {
 		usage: {
@@ -61,7 +61,46 @@ export const auditRecordJsonSchema = {
 		kind: {
 			enum: AUDIT_RECORD_KINDS,
 			description:
-				'v3: what the record records. Absent or `decision`: an item\'s AI decision, gate and review. `trust-change`: a label\'s stage changed (see `trust`); its decision fields (aiKey … latencyMs) are null, itemIndex is 0 and inputHash hashes `trust`.',
+				'v3: what the record records. Absent or `decision`: an item\'s AI decision, gate and review. `trust-change`: a label\'s stage changed (see `trust`); `recommendation`: a report\'s recommended thresholds (see `recommendation`). Both have null decision fields (aiKey … latencyMs), itemIndex 0, and an inputHash of `trust` or `recommendation`.',
+		},
+		recommendation: {
+			type: 'object',
+			description:
+				'v3, `recommendation` records: the auto thresholds an Audit Log Report (version 3, "Record Recommendation" on) recommended per label, over its time window. A Confidence Gate with "Thresholds From: Latest Recommendation" routes by the latest one.',
+			properties: {
+				targetPrecision: { type: 'number', description: 'The target precision the report was given.' },
+				criterion: { type: 'string', description: 'How a threshold was judged: `wilson-lower-bound` (95 % lower bound of the precision meets the target).' },
+				window: {
+					type: 'object',
+					description: 'The time window of the records the recommendation is computed from (ISO 8601; null: open).',
+					properties: { from: nullableString('Inclusive start.'), to: nullableString('Exclusive end.') },
+					required: ['from', 'to'],
+					additionalProperties: false,
+				},
+				thresholds: {
+					type: 'object',
+					additionalProperties: { type: 'number' },
+					description: 'Label → the lowest confidence whose reviewed items meet the target; only labels that have one.',
+				},
+				labels: {
+					type: 'object',
+					description: 'Every label the report saw: its threshold (null when none meets the target), its reviewed items and why there is none.',
+					additionalProperties: {
+						type: 'object',
+						properties: {
+							threshold: { type: ['number', 'null'], description: 'The recommended threshold, or null.' },
+							reviewed: { type: 'integer', minimum: 0, description: 'Reviewed items of the label in the window.' },
+							lowerBound: { type: ['number', 'null'], description: 'Wilson 95 % lower bound of the precision at the threshold.' },
+							reason: { type: 'string', description: 'Why there is no threshold.' },
+						},
+						required: ['threshold', 'reviewed', 'lowerBound'],
+						additionalProperties: false,
+					},
+				},
+				reportNode: { type: 'string', description: 'The Audit Log node that made the report.' },
+			},
+			required: ['targetPrecision', 'criterion', 'window', 'thresholds', 'labels'],
+			additionalProperties: false,
 		},
 		trust: {
 			type: 'object',

@@ -41,8 +41,8 @@ const mode = changedAtVersion(2, modeV1, {
 const earnedOnly = (property: INodeProperties): INodeProperties =>
 	fromVersion(2, { ...property, displayOptions: { ...property.displayOptions, show: { ...property.displayOptions?.show, mode: ['earned'] } } });
 
-/** Earned mode's rule and the audit store it reads (and records trust changes in). */
-const earnedProperties: INodeProperties[] = ([
+/** Earned mode's rule. */
+const earnedRule: INodeProperties[] = [
 	{
 		displayName: 'Target Agreement',
 		name: 'target',
@@ -85,6 +85,10 @@ const earnedProperties: INodeProperties[] = ([
 		default: 20,
 		description: 'How many of the latest sampled audits of a label are judged for stepping back',
 	},
+];
+
+/** The audit store Earned mode reads (and records trust changes in), and Latest Recommendation reads. */
+const auditStore: INodeProperties[] = [
 	{
 		displayName: 'Audit Store',
 		name: 'sink',
@@ -121,22 +125,67 @@ const earnedProperties: INodeProperties[] = ([
 		displayOptions: { show: { sink: ['postgres'] } },
 		description: 'The Audit Log\'s table (table or schema.table)',
 	},
-] as INodeProperties[]).map(earnedOnly);
+];
+
+const earnedProperties: INodeProperties[] = [...earnedRule, ...auditStore].map(earnedOnly);
+
+/** Version 3: the auto thresholds from the latest recommendation the Audit Log Report recorded (recommended.ts). */
+const thresholdsFrom = fromVersion(3, {
+	displayName: 'Thresholds From',
+	name: 'thresholdsFrom',
+	type: 'options',
+	options: [
+		{ name: 'Typed Numbers', value: 'typed', description: 'Auto at or Above and the Per-Label Thresholds below' },
+		{
+			name: 'Latest Recommendation',
+			value: 'recommendation',
+			description:
+				'Per label, the auto threshold of the latest recommendation an Audit Log Report recorded in the audit stream (its Record Recommendation on); a label without one is not auto-routed',
+		},
+	],
+	default: 'typed',
+	description:
+		'Where the auto threshold of each label comes from. Latest Recommendation reads the audit stream once per run; Reject Below stays the typed number; the result records which applied (gate.thresholdSource) and which recommendation (gate.recommendation).',
+});
+
+/**
+ * The same audit store parameters for Latest Recommendation outside Earned mode (Earned mode shows them
+ * already): n8n's displayOptions cannot say "Earned or Latest Recommendation" in one property, so the
+ * properties come twice under the same names, never shown together.
+ */
+const recommendationStore: INodeProperties[] = auditStore.map((property) =>
+	fromVersion(3, {
+		...property,
+		description:
+			property.name === 'sink'
+				? 'Where the Audit Log keeps the stream its Report recorded the recommendation in: the gate reads the latest one once per run'
+				: property.name === 'stream'
+					? 'The Audit Log stream whose Report recorded the recommendation (the stream of this step\'s reviews)'
+					: property.description,
+		displayOptions: {
+			show: { ...property.displayOptions?.show, mode: ['autopilot', 'assist', 'shadow'], thresholdsFrom: ['recommendation'] },
+		},
+	}),
+);
 
 export const versionDescription: INodeTypeDescription = {
 	displayName: 'Confidence Gate',
 	name: 'confidenceGate',
 	icon: { light: 'file:confidenceGate.svg', dark: 'file:confidenceGate.dark.svg' },
 	group: ['transform'],
-	version: [1, 2],
+	version: [1, 2, 3],
 	subtitle:
-		'={{ $parameter["mode"] === "assist" ? "assist: all to review" : $parameter["mode"] === "shadow" ? "shadow: all to review" : ($parameter["mode"] === "earned" ? "earned · " : "") + "auto ≥ " + $parameter["high"] + " · reject < " + $parameter["low"] }}',
-	description: 'Route items by the confidence of an AI step: Auto, Review or Reject, with a random audit sample',
+		'={{ $parameter["mode"] === "assist" ? "assist: all to review" : $parameter["mode"] === "shadow" ? "shadow: all to review" : ($parameter["mode"] === "earned" ? "earned · " : "") + "auto ≥ " + ($parameter["thresholdsFrom"] === "recommendation" ? "recommended" : $parameter["high"]) + " · reject < " + $parameter["low"] }}',
+	description:
+		'Route items by the confidence of an AI step: Auto, Review or Reject, by typed thresholds or the latest recommended ones, with a random audit sample',
 	defaults: { name: 'Confidence Gate' },
 	inputs: [NodeConnectionTypes.Main],
 	outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main, NodeConnectionTypes.Main],
 	outputNames: ['Auto', 'Review', 'Reject'],
-	credentials: [{ name: 'governedAiPostgres', required: true, displayOptions: { show: { mode: ['earned'], sink: ['postgres'] } } }],
+	// "Audit Store" exists only where it is shown (Earned mode; from version 3 also Latest Recommendation), and n8n
+	// drops a hidden parameter from the node's parameters, so this means: the store is shown and is PostgreSQL.
+	// (n8n checks a credential by its first entry of that name, so one entry must cover both cases.)
+	credentials: [{ name: 'governedAiPostgres', required: true, displayOptions: { show: { sink: ['postgres'] } } }],
 	properties: [
 		{
 			displayName: 'Confidence From',
@@ -176,6 +225,8 @@ export const versionDescription: INodeTypeDescription = {
 		},
 		...mode,
 		...earnedProperties,
+		thresholdsFrom,
+		...recommendationStore,
 		{
 			displayName: 'Auto at or Above',
 			name: 'high',

@@ -9,7 +9,7 @@ import { NodeOperationError, type IExecuteFunctions } from 'n8n-workflow';
 import { openSink, type SinkSettings } from '../AuditLog/actions/common';
 import { buildTrustChangeDraft, type TrustChange } from '../AuditLog/record';
 import { checkStreamName } from '../AuditLog/sinks/sink';
-import { foldRecord, MAX_AUDITS_KEPT, MAX_WINDOW_DAYS, type TrustSummary } from '../AuditLog/trust/summary';
+import { foldRecord, MAX_AUDITS_KEPT, MAX_WINDOW_DAYS, type LatestRecommendation, type TrustSummary } from '../AuditLog/trust/summary';
 import type { GateTrust } from './gateItem';
 import { labelState, trustChanges, type EarnedSettings } from './trust';
 
@@ -108,6 +108,44 @@ export async function earnedRunFor(ctx: IExecuteFunctions, itemIndex: number, ca
 		cache.set(key, run);
 	}
 	return await run;
+}
+
+export type SummaryCache = Map<string, Promise<TrustSummary>>;
+
+async function readSummary(ctx: IExecuteFunctions, itemIndex: number, store: SinkSettings & { stream: string }): Promise<TrustSummary> {
+	const sink = await openSink(ctx, store, itemIndex);
+	try {
+		return await sink.trustSummary!(store.stream);
+	} catch (error) {
+		if (error instanceof NodeOperationError) throw error;
+		throw new NodeOperationError(ctx.getNode(), `Could not read the latest recommendation from the audit store (stream "${store.stream}")`, {
+			itemIndex,
+			description: `${(error as Error).message}. Check the parameters "Audit Store", "Stream" and "File Path" or "Table Name".`,
+		});
+	} finally {
+		await sink.close();
+	}
+}
+
+/**
+ * Thresholds From: Latest Recommendation (version 3): the stream's latest recommendation, from the same kept
+ * summary Earned mode reads (in Earned mode, that very read), so it costs one look-up per run and store.
+ */
+export async function latestRecommendationFor(
+	ctx: IExecuteFunctions,
+	itemIndex: number,
+	earned: EarnedCache | null,
+	cache: SummaryCache,
+): Promise<LatestRecommendation | null> {
+	if (earned) return (await earnedRunFor(ctx, itemIndex, earned)).summary.recommendation ?? null;
+	const store = storeOf(ctx, itemIndex);
+	const key = JSON.stringify(store);
+	let summary = cache.get(key);
+	if (!summary) {
+		summary = readSummary(ctx, itemIndex, store);
+		cache.set(key, summary);
+	}
+	return (await summary).recommendation ?? null;
 }
 
 /** The stage of a label in this run, for the item's gate result. */

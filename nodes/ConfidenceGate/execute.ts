@@ -6,8 +6,9 @@ import { NodeOperationError, type IDataObject, type IExecuteFunctions, type INod
 
 import { isMultiLabel, labelScores, latestAiResult, type LabelScore } from '../../shared/contract';
 import { failedItem } from '../../shared/failedItem';
-import { earnedRunFor, gateTrustOf, type EarnedCache } from './earned';
+import { earnedRunFor, gateTrustOf, latestRecommendationFor, type EarnedCache, type SummaryCache } from './earned';
 import { GATE_OUTPUTS, gateItem, type GateSettings, type GateTrust, type Thresholds } from './gateItem';
+import { THRESHOLDS_FROM, type ThresholdsFrom } from './recommended';
 import { trustLabel } from './trust';
 
 export async function executeGate(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
@@ -15,6 +16,9 @@ export async function executeGate(this: IExecuteFunctions): Promise<INodeExecuti
 	const outputs: INodeExecutionData[][] = [[], [], []];
 	// Earned mode: the audit store is read once per run (per store and settings), here and nowhere else
 	const earned: EarnedCache = new Map();
+	// Latest Recommendation outside Earned mode: the same kind of read, once per run and store
+	const summaries: SummaryCache = new Map();
+	const version = this.getNode().typeVersion;
 	for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
 		const item = items[itemIndex];
 		try {
@@ -59,6 +63,18 @@ export async function executeGate(this: IExecuteFunctions): Promise<INodeExecuti
 				),
 				sampleRate: Number(this.getNodeParameter(mode === 'earned' ? 'auditPercent' : 'samplePercent', itemIndex, 0)) / 100,
 			};
+			if (version >= 3) {
+				const from = this.getNodeParameter('thresholdsFrom', itemIndex, 'typed') as ThresholdsFrom;
+				if (!(THRESHOLDS_FROM as readonly string[]).includes(from)) {
+					throw new NodeOperationError(this.getNode(), `"Thresholds From" must be Typed Numbers or Latest Recommendation, got ${JSON.stringify(from)}`, {
+						itemIndex,
+					});
+				}
+				settings.thresholdsFrom = from;
+				if (from === 'recommendation') {
+					settings.recommendation = await latestRecommendationFor(this, itemIndex, mode === 'earned' ? earned : null, summaries);
+				}
+			}
 			let trust: GateTrust | undefined;
 			if (mode === 'earned') {
 				if (!(settings.sampleRate > 0 && settings.sampleRate <= 1)) {

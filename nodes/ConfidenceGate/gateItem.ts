@@ -3,6 +3,8 @@
  */
 import { type GateBand, type GateResult, type LabelScore, type StepResult } from '../../shared/contract';
 import { sha256 } from '../../shared/hash';
+import type { LatestRecommendation } from '../AuditLog/trust/summary';
+import { chooseThresholds, noRecommendationReason, type ChosenThresholds, type ThresholdsFrom } from './recommended';
 
 /** The outputs, from the least cautious band to the most: an item held back by one label is held back. */
 export const GATE_OUTPUTS: GateBand[] = ['auto', 'review', 'reject'];
@@ -19,6 +21,10 @@ export interface GateSettings {
 	perLabel: Record<string, Thresholds>;
 	/** share of Auto items sent to Review anyway, 0..1 (Earned mode: the audit sample rate) */
 	sampleRate: number;
+	/** version 3: where the auto thresholds come from (recommended.ts); absent before, and the result says nothing of it */
+	thresholdsFrom?: ThresholdsFrom;
+	/** Latest Recommendation: the stream's latest one, null when it holds none */
+	recommendation?: LatestRecommendation | null;
 }
 
 /** Earned mode: the stage of the item's label and the numbers behind it (trust.ts), with this run's change. */
@@ -43,6 +49,13 @@ export function sampleDraw(key: string): number {
 	return parseInt(sha256(`governed-ai-audit-sample:${key}`).slice(0, 12), 16) / 2 ** 48;
 }
 
+/** The band by the thresholds; a label without a recommended threshold is held back from Auto. */
+function bandFor(confidence: number | null, thresholds: ChosenThresholds, label: string | null, settings: GateSettings): { band: GateBand; reason: string } {
+	const chosen = bandOf(confidence, thresholds);
+	if (chosen.band !== 'auto' || thresholds.source !== 'no-recommendation') return chosen;
+	return { band: 'review', reason: `${noRecommendationReason(label, settings.recommendation)} (${chosen.reason})` };
+}
+
 function bandOf(confidence: number | null, thresholds: Thresholds): { band: GateBand; reason: string } {
 	if (confidence === null || Number.isNaN(confidence)) return { band: 'review', reason: 'no confidence' };
 	if (confidence >= thresholds.high) return { band: 'auto', reason: `confidence ${confidence.toFixed(3)} ≥ ${thresholds.high}` };
@@ -53,14 +66,23 @@ function bandOf(confidence: number | null, thresholds: Thresholds): { band: Gate
 const caution = (band: GateBand) => GATE_OUTPUTS.indexOf(band);
 
 export function gateItem(input: GateInput, settings: GateSettings): GateResult {
-	const thresholdsOf = (label: string | null) => (label !== null && settings.perLabel[label]) || settings.thresholds;
+	const thresholdsOf = (label: string | null): ChosenThresholds =>
+		chooseThresholds(label, (label !== null && settings.perLabel[label]) || settings.thresholds, settings.thresholdsFrom ?? 'typed', settings.recommendation);
+	// version 3 says where each threshold came from; versions 1 and 2 keep their result as it was
+	const versioned = settings.thresholdsFrom !== undefined;
 	// Several labels: each is held to its own thresholds and the item takes the most cautious band among them;
 	// within that band the least confident label speaks for the item. With the same thresholds for every label
 	// that is the band of the lowest confidence, as for one label.
 	const labels = input.labels?.length
 		? input.labels.map(({ label, score }) => {
-				const thresholds = thresholdsOf(label);
-				return { label, confidence: score, ...thresholds, band: bandOf(score, thresholds).band };
+				const { source, ...thresholds } = thresholdsOf(label);
+				return {
+					label,
+					confidence: score,
+					...thresholds,
+					band: bandFor(score, { ...thresholds, source }, label, settings).band,
+					...(versioned ? { thresholdSource: source } : {}),
+				};
 			})
 		: undefined;
 	const deciding =
@@ -73,7 +95,9 @@ export function gateItem(input: GateInput, settings: GateSettings): GateResult {
 				)
 			: undefined;
 	const confidence = deciding ? deciding.confidence : input.confidence;
-	const thresholds = deciding ? { high: deciding.high, low: deciding.low } : thresholdsOf(input.label);
+	const deciderLabel = deciding ? deciding.label : input.label;
+	const thresholds = thresholdsOf(deciderLabel);
+	const recommendation = settings.recommendation;
 	const base = {
 		confidence,
 		high: thresholds.high,
@@ -83,6 +107,20 @@ export function gateItem(input: GateInput, settings: GateSettings): GateResult {
 		label: input.label,
 		sampled: false,
 		...(labels ? { labels } : {}),
+		...(versioned
+			? {
+					thresholdSource: thresholds.source,
+					recommendation:
+						settings.thresholdsFrom === 'recommendation' && recommendation
+							? {
+									recordId: recommendation.recordId,
+									at: recommendation.at,
+									targetPrecision: recommendation.targetPrecision,
+									window: recommendation.window,
+								}
+							: null,
+				}
+			: {}),
 	};
 	let band: GateBand;
 	let reason: string;
@@ -90,7 +128,7 @@ export function gateItem(input: GateInput, settings: GateSettings): GateResult {
 		band = 'review';
 		reason = 'the AI step failed';
 	} else {
-		({ band, reason } = bandOf(confidence, thresholds));
+		({ band, reason } = bandFor(confidence, thresholds, deciderLabel, settings));
 		if (deciding) reason = `${deciding.label}: ${reason}`;
 	}
 	if (band === 'auto' && input.result?.needsReview) {

@@ -97,7 +97,7 @@ function trustWorkflow(path: string, gate: Record<string, unknown>, stream: stri
 	};
 }
 
-/** The Report at version 1 (path trust-report-<stream>) or 2 (trust-report2-<stream>: with the stages). */
+/** The Report at version 1 (path trust-report-<stream>) or 3 (trust-report3-<stream>: with the stages). */
 const reportWorkflow = (stream: string, version = 1) => ({
 	name: `e2e trust report ${stream} v${version}`,
 	nodes: [
@@ -189,8 +189,8 @@ test('Shadow: nothing is auto-routed; agreement per label from the report and th
 	expect(report.gate.auto).toBe(0);
 	expect(report).not.toHaveProperty('stages');
 	// version 2's report: every label in the shadow stage since its first record
-	await n8n.activate(await n8n.importWorkflow(reportWorkflow(stream, 2)));
-	const [report2] = await post(`trust-report2-${stream}`, {});
+	await n8n.activate(await n8n.importWorkflow(reportWorkflow(stream, 3)));
+	const [report2] = await post(`trust-report3-${stream}`, {});
 	const firstAt = (label: string) => all.filter((r) => r.label === label).map((r) => r.at).sort()[0];
 	expect(report2.stages).toEqual({
 		byLabel: Object.fromEntries(
@@ -242,8 +242,8 @@ describe.each([5, 20])('Earned, the drift scenario at an audit sample rate of %i
 		expect(summary.labels.shipping.stage).toBe('auto');
 
 		// version 2's report of the stream: each label's stage, since when and why, and the changes, as counted above
-		await n8n.activate(await n8n.importWorkflow(reportWorkflow(stream, 2)));
-		const [report] = await post(`trust-report2-${stream}`, {});
+		await n8n.activate(await n8n.importWorkflow(reportWorkflow(stream, 3)));
+		const [report] = await post(`trust-report3-${stream}`, {});
 		const last = (label: string) => changes.filter((c) => c.label === label).at(-1)!;
 		expect(report.stages.changes.map((c: any) => [c.sequence, c.label, c.from, c.to, c.at, c.reason])).toEqual(
 			changes.map((c) => [c.sequence, c.label, c.trust!.from, c.trust!.to, c.at, c.trust!.reason]),

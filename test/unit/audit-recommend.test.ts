@@ -168,7 +168,7 @@ describe('the report, version 2 sections, against hand counts', () => {
 		});
 	});
 
-	it('the HTML shows the thresholds, the calibration figures, the savings and a marked spot for trust changes', () => {
+	it('the HTML shows the thresholds, the calibration figures, the savings, and no stages (version 3 adds them)', () => {
 		const html = renderReportHtml(report);
 		expect(html).toContain('<h2>Recommended thresholds</h2>');
 		expect(html).toMatch(/<td>billing<\/td><td>9<\/td><td>0\.910<\/td><td>5 \/ 5<\/td><td>100\.0%<\/td><td>56\.5%<\/td><td>61\.5%<\/td><td>5<\/td>/);
@@ -176,7 +176,7 @@ describe('the report, version 2 sections, against hand counts', () => {
 		expect(html).toContain('<td>logprobs</td><td>9</td><td>66.7%</td><td>0.889</td><td>0.222</td><td>0.220</td><td>0.944</td>');
 		expect(html).toContain('<h2>Cost saved by auto-routing</h2>');
 		expect(html).toContain('<td>Auto-routed by the gate</td><td>2</td><td>$6.00</td>');
-		expect(html).toContain('<h2>Stages</h2>'); // the stages themselves: audit-report-stages.test.ts
+		expect(html).not.toContain('<h2>Stages</h2>'); // version 3's stages: audit-report-stages.test.ts
 	});
 
 	it('without the version 2 options the report has none of it (version 1 shape)', () => {

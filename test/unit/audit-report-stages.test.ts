@@ -1,5 +1,5 @@
 /**
- * The report's stages (Audit Log version 2) against a hand count. The stream below is written out by hand with
+ * The report's stages (Audit Log version 3) against a hand count. The stream below is written out by hand with
  * the real record and chain code (decision records of gates in Earned, Shadow, Autopilot and Assist mode, and
  * trust-change records); every expected number is counted by hand from this table, none with the report's code.
  *
@@ -92,7 +92,7 @@ const drafts: AuditDraft[] = [
 const WEEK = { from: '2026-11-23T00:00:00.000Z', to: '2026-11-30T00:00:00.000Z' };
 const OPEN = { from: '2026-11-23T00:00:00.000Z' };
 const NOW = new Date('2026-12-02T00:00:00Z');
-const TRUST = { targetPrecision: 0.95, reviewCostUsd: 0 };
+const TRUST = { targetPrecision: 0.95, reviewCostUsd: 0, stages: true };
 
 /** The hand count of the weekly window (see the table). */
 function expectWeek(report: AuditReport): void {
@@ -179,7 +179,7 @@ describe('the stages in the report, by hand count', () => {
 		]);
 	});
 
-	it("in n8n's engine: Report version 2 outputs the stages, version 1 does not", async () => {
+	it("in n8n's engine: Report version 3 outputs the stages, versions 1 and 2 do not", async () => {
 		const run = (typeVersion: number) =>
 			runNode({
 				node: new AuditLog(),
@@ -187,9 +187,13 @@ describe('the stages in the report, by hand count', () => {
 				items: [{ json: { stream: 'stages', records } as unknown as IDataObject }],
 				parameters: { operation: 'report', source: 'input', window: 'range', from: WEEK.from, to: WEEK.to },
 			});
+		const [[v3]] = await run(3);
+		expectWeek(v3.json as unknown as AuditReport);
+		expect(String(v3.json.html)).toContain('<h2>Stages</h2>');
 		const [[v2]] = await run(2);
-		expectWeek(v2.json as unknown as AuditReport);
-		expect(String(v2.json.html)).toContain('<h2>Stages</h2>');
+		expect(v2.json).toHaveProperty('recommendation');
+		expect(v2.json).not.toHaveProperty('stages');
+		expect(String(v2.json.html)).not.toMatch(/Stages|Trust changes/);
 		const [[v1]] = await run(1);
 		expect(v1.json).not.toHaveProperty('stages');
 	});

@@ -83,8 +83,9 @@ describe('Confidence Gate', () => {
 		expect(gateOf(review[0])).toMatchObject({ label: null, confidence: 0.92, high: 0.95, low: 0.5 });
 		expect(String(gateOf(review[0]).reason)).toMatch(/^refund: confidence 0.920 between 0.5 and 0.95/);
 		expect(gateOf(review[0]).labels).toEqual([
-			{ label: 'billing', confidence: 0.9, high: 0.85, low: 0.4, band: 'auto' },
-			{ label: 'refund', confidence: 0.92, high: 0.95, low: 0.5, band: 'review' },
+			// version 3 (the newest) says where each label's thresholds came from
+			{ label: 'billing', confidence: 0.9, high: 0.85, low: 0.4, band: 'auto', thresholdSource: 'typed' },
+			{ label: 'refund', confidence: 0.92, high: 0.95, low: 0.5, band: 'review', thresholdSource: 'typed' },
 		]);
 		// spam's looser thresholds pass it; billing passes the defaults
 		expect(auto.map((i) => i.pairedItem)).toEqual([{ item: 1 }]);

@@ -8,7 +8,8 @@ import {
 } from 'n8n-workflow';
 
 import { fromVersion } from '../../../shared/node/versions';
-import { ReportBuilder, lastDaysWindow, reportStream, type TrustOptions } from '../report/report';
+import { buildRecommendationDraft, type RecordedRecommendation } from '../record';
+import { ReportBuilder, lastDaysWindow, reportStream, type AuditReport, type TrustOptions } from '../report/report';
 import { DEFAULT_TARGET_PRECISION } from '../report/recommend';
 import { renderReportHtml } from '../report/reportHtml';
 import { type TimeWindow } from '../sinks/sink';
@@ -71,6 +72,16 @@ export const properties: INodeProperties[] = showOnlyFor({ operation: ['report']
 		typeOptions: { minValue: 0, numberPrecision: 2 },
 		default: 0,
 		description: "What one person's review costs (their time), to show the cost auto-routing saved; 0 shows counts only",
+	}),
+	// version 3: the recommendation can be recorded in the stream, for Confidence Gates that route by it
+	fromVersion(3, {
+		displayName: 'Record Recommendation',
+		name: 'recordRecommendation',
+		type: 'boolean',
+		default: false,
+		displayOptions: { show: { source: ['sink'] } },
+		description:
+			'Whether to append the recommended thresholds to the stream as a recommendation record. A Confidence Gate (version 3) with "Thresholds From: Latest Recommendation" on the same stream routes by the latest one.',
 	}),
 	{
 		displayName: 'Options',
@@ -142,7 +153,27 @@ function trustOptions(ctx: IExecuteFunctions): TrustOptions | undefined {
 	if (!Number.isFinite(reviewCostUsd) || reviewCostUsd < 0) {
 		throw new NodeOperationError(ctx.getNode(), `Cost per Review must be a number of 0 or more, got "${reviewCostUsd}"`, { itemIndex: 0 });
 	}
-	return { targetPrecision, reviewCostUsd };
+	// version 3 adds each label's stage (an added output key: version 2 reports keep their shape)
+	return { targetPrecision, reviewCostUsd, stages: ctx.getNode().typeVersion >= 3 };
+}
+
+/** The part of the report's recommendation a gate needs, with each label's reviewed count and why it has none. */
+export function recordedRecommendation(report: AuditReport, reportNode: string): RecordedRecommendation {
+	const recommendation = report.recommendation;
+	if (!recommendation) throw new Error('the report has no recommendation (Audit Log version 2 or later makes one)');
+	return {
+		targetPrecision: recommendation.targetPrecision,
+		criterion: recommendation.criterion,
+		window: report.window,
+		thresholds: recommendation.thresholds,
+		labels: Object.fromEntries(
+			Object.entries(recommendation.byLabel).map(([label, r]) => [
+				label,
+				{ threshold: r.threshold, reviewed: r.reviewedTotal, lowerBound: r.lowerBound, ...(r.reason ? { reason: r.reason } : {}) },
+			]),
+		),
+		reportNode,
+	};
 }
 
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
@@ -151,8 +182,22 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 		const window = reportWindow(this);
 		const trust = trustOptions(this);
 		const options = this.getNodeParameter('options', 0, {}) as IDataObject;
+		const record = this.getNode().typeVersion >= 3 && this.getNodeParameter('recordRecommendation', 0, false) === true;
 		const report = await withReadSink(this, 'report', async (sink, stream) => {
-			if (sink) return await reportStream(sink, stream, window, undefined, trust);
+			if (sink) {
+				const made = await reportStream(sink, stream, window, undefined, trust);
+				if (!record) return made;
+				// after the report's read: the record is chained after the records it was computed from
+				const [stored] = await sink.append(stream, [
+					buildRecommendationDraft(recordedRecommendation(made, this.getNode().name), {
+						workflowId: this.getWorkflow().id ? String(this.getWorkflow().id) : null,
+						executionId: this.getExecutionId() ? String(this.getExecutionId()) : null,
+						nodeName: this.getNode().name,
+						now: new Date(made.generatedAt),
+					}),
+				]);
+				return { ...made, recordedRecommendation: { recordId: stored.recordId, sequence: stored.sequence, at: stored.at } };
+			}
 			const builder = new ReportBuilder(stream, window, trust);
 			for (const record of recordsFromInput(items)) builder.push(record);
 			return builder.result();

@@ -115,6 +115,8 @@ export interface AuditReport {
 export interface TrustOptions {
 	targetPrecision?: number;
 	reviewCostUsd?: number;
+	/** version 3: each label's stage and the window's trust changes */
+	stages?: boolean;
 }
 
 const RECENT_ERRORS = 20;
@@ -198,7 +200,7 @@ export class ReportBuilder {
 	private readonly daily: Record<string, { records: number; costUsd: number; errors: number }> = {};
 	/** decision (or record) id → the item as the recommendation scores it; a later review replaces an earlier none */
 	private readonly scored = new Map<string, ScoredItem>();
-	/** version 2: the labels' stages */
+	/** version 3: the labels' stages */
 	private readonly stages?: StagesBuilder;
 
 	constructor(
@@ -207,7 +209,7 @@ export class ReportBuilder {
 		/** given: the report has the version 2 sections */
 		private readonly trust?: TrustOptions,
 	) {
-		if (trust) this.stages = new StagesBuilder();
+		if (trust?.stages) this.stages = new StagesBuilder();
 	}
 
 	push(raw: unknown): void {
@@ -225,6 +227,8 @@ export class ReportBuilder {
 			this.stages?.change(raw);
 			return;
 		}
+		// a recorded recommendation (audit Log v3) is no decision either
+		if ((raw as Record<string, unknown> | null)?.kind === 'recommendation') return;
 		const parsed = auditRecordSchema.safeParse(raw);
 		if (!parsed.success) {
 			this.skipped++;
@@ -347,7 +351,7 @@ export class ReportBuilder {
 			recommendation,
 			calibrationByMethod: calibrationByMethod(scored),
 			savings: savings(this.bands.auto, recommendation, this.trust.reviewCostUsd ?? 0),
-			stages: this.stages!.result(),
+			...(this.stages ? { stages: this.stages.result() } : {}),
 		};
 	}
 
@@ -445,7 +449,7 @@ export async function reportStream(
 	trust?: TrustOptions,
 ): Promise<AuditReport> {
 	const builder = new ReportBuilder(stream, window, trust);
-	if (trust) await readEarlierTrustChanges(sink, stream, window, builder);
+	if (trust?.stages) await readEarlierTrustChanges(sink, stream, window, builder);
 	for await (const page of sink.read(stream, window)) {
 		for (const record of page) builder.push(record);
 	}

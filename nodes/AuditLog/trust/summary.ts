@@ -13,7 +13,8 @@
  * approved unchanged. A sampled audit is such a record whose gate sent it to review for the audit sample.
  * A trust-change record starts a new epoch for its label: the evidence before it no longer counts, so a label
  * that stepped back earns auto-routing again only by new reviews. A change to the stage the label already
- * has (two gate runs noticing the same thing at once) changes nothing.
+ * has (two gate runs noticing the same thing at once) changes nothing. A `recommendation` record (an Audit Log
+ * Report's recommended thresholds) replaces the one kept before it: the gate reads the latest with the rest.
  */
 
 export const TRUST_STAGES = ['review', 'auto'] as const;
@@ -42,6 +43,17 @@ export interface LabelTrust {
 	audits: string;
 }
 
+/** The stream's latest `recommendation` record, as a Confidence Gate with "Thresholds From: Latest Recommendation" reads it. */
+export interface LatestRecommendation {
+	recordId: string;
+	sequence: number | null;
+	at: string | null;
+	targetPrecision: number;
+	window: { from: string | null; to: string | null };
+	/** label → recommended auto threshold; a label missing has none */
+	thresholds: Record<string, number>;
+}
+
 export interface TrustSummary {
 	/** the format of this summary */
 	v: 1;
@@ -50,6 +62,11 @@ export interface TrustSummary {
 	throughSequence: number;
 	throughHash: string | null;
 	labels: Record<string, LabelTrust>;
+	/**
+	 * The latest recommendation record, absent before the first. Optional, so summaries kept before it existed
+	 * stay valid: a stream could hold no recommendation record before this field did.
+	 */
+	recommendation?: LatestRecommendation;
 }
 
 export function emptySummary(stream: string): TrustSummary {
@@ -71,6 +88,11 @@ export function foldRecord(summary: TrustSummary, raw: unknown): void {
 	if (typeof raw.sequence === 'number') summary.throughSequence = raw.sequence;
 	summary.throughHash = typeof raw.hash === 'string' ? raw.hash : summary.throughHash;
 	const at = typeof raw.at === 'string' ? raw.at : null;
+	if (raw.kind === 'recommendation') {
+		const latest = recommendationOf(raw);
+		if (latest) summary.recommendation = latest;
+		return;
+	}
 	if (raw.kind === 'trust-change') {
 		const trust = raw.trust;
 		if (!isObject(trust) || typeof trust.label !== 'string' || !(TRUST_STAGES as readonly unknown[]).includes(trust.to)) return;
@@ -102,6 +124,25 @@ export function foldRecord(summary: TrustSummary, raw: unknown): void {
 	if (isObject(raw.gate) && raw.gate.sampled === true) {
 		entry.audits = (entry.audits + String(agreed)).slice(-MAX_AUDITS_KEPT);
 	}
+}
+
+function recommendationOf(raw: Json): LatestRecommendation | null {
+	const body = raw.recommendation;
+	if (!isObject(body) || typeof body.targetPrecision !== 'number' || !isObject(body.thresholds) || typeof raw.recordId !== 'string') return null;
+	const thresholds: Record<string, number> = {};
+	for (const [label, value] of Object.entries(body.thresholds)) {
+		if (typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= 1) thresholds[label] = value;
+	}
+	const window = isObject(body.window) ? body.window : {};
+	const when = (value: unknown) => (typeof value === 'string' ? value : null);
+	return {
+		recordId: raw.recordId,
+		sequence: typeof raw.sequence === 'number' ? raw.sequence : null,
+		at: when(raw.at),
+		targetPrecision: body.targetPrecision,
+		window: { from: when(window.from), to: when(window.to) },
+		thresholds,
+	};
 }
 
 /** Drops days older than the longest window before `latest`; only runs when a new day appears. */
