@@ -3,6 +3,7 @@ import type { INodeProperties, INodeTypeDescription } from 'n8n-workflow';
 
 import { aiInputs, aiOptionsProperty, providerProperties, resultKeyProperty } from '../../shared/node/aiProperties';
 import { aiCredentialsWithCorrections, correctionsProperties } from '../../shared/node/correctionsProperties';
+import { itemsPerRequestOption } from '../../shared/node/itemsPerRequestProperty';
 import { changedAtVersion, outputsFrom } from '../../shared/node/versions';
 
 /** One output per category plus "Needs Review", or a single output. Runs in the editor: self-contained. */
@@ -155,6 +156,9 @@ export const versionDescription: INodeTypeDescription = {
 		// version 3: few-shot examples from the corrections people made
 		...correctionsProperties('classify'),
 		resultKeyProperty('classify'),
-		aiOptionsProperty(),
+		aiOptionsProperty([
+			// version 4: several items in one request
+			itemsPerRequestOption(4),
+		]),
 	],
 };

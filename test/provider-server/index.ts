@@ -31,7 +31,8 @@ import {
 } from './wire';
 
 export * from './types';
-export { autoResponder } from './auto-responder';
+export { autoResponder, severalItemsReply } from './auto-responder';
+export { gullibleSeveralItems, gullibleRead } from './gullible';
 export { tokenize, tokensFor, jsonWithLogprobs, type TokenOverride, type TokensForOptions } from './tokens';
 export * from './scripting';
 export * from './recorded';
