@@ -1,9 +1,8 @@
 /** What the editor shows of AI Classify: provider, text, categories, confidence, threshold, routing and options; one output per category. */
 import type { INodeProperties, INodeTypeDescription } from 'n8n-workflow';
 
-import { aiInputs, aiOptionsProperty, providerProperties, resultKeyProperty } from '../../shared/node/aiProperties';
+import { aiInputs, aiOptionsProperty, itemsPerRequestOption, providerProperties, resultKeyProperty } from '../../shared/node/aiProperties';
 import { aiCredentialsWithCorrections, correctionsProperties } from '../../shared/node/correctionsProperties';
-import { itemsPerRequestOption } from '../../shared/node/itemsPerRequestProperty';
 import { changedAtVersion, outputsFrom } from '../../shared/node/versions';
 
 /** One output per category plus "Needs Review", or a single output. Runs in the editor: self-contained. */

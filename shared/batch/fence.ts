@@ -55,13 +55,3 @@ export function severalItemsRules(count: number): string {
 
 /** What the several-items part of a prompt is made of, for the prompt hash (the same whatever the count). */
 export const SEVERAL_ITEMS_PROMPT = severalItemsRules(0);
-
-const FENCED = /<item id="([a-z0-9]{10})">\n([\s\S]*?)\n<\/item>/g;
-
-/**
- * The items of a user message made by `fenceItems`, unescaped (for the local provider server, which answers
- * each item like a well-behaved model; an escaped text cannot hold a fence, so the first close ends an item).
- */
-export function readFencedItems(message: string): Array<{ id: string; text: string }> {
-	return [...message.matchAll(FENCED)].map((m) => ({ id: m[1], text: unescapeFenced(m[2]) }));
-}

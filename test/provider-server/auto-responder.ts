@@ -11,7 +11,7 @@
  *   digit; a value ends at a newline, `;`, `, ` or `. `), quoted verbatim; not found gives null when allowed, else an empty value.
  */
 import { FENCE_CLOSE, FENCE_OPEN, unescapeItem } from '../../nodes/AiDecide/prompt';
-import { readFencedItems } from '../../shared/batch/fence';
+import { readFencedItems } from './fenced';
 import { langchainReply } from './langchain';
 import { firstUserText } from './prompt';
 import { jsonWithLogprobs, tokensForSpans } from './tokens';

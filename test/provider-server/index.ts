@@ -33,6 +33,7 @@ import {
 export * from './types';
 export { autoResponder, severalItemsReply } from './auto-responder';
 export { gullibleSeveralItems, gullibleRead } from './gullible';
+export { readFencedItems } from './fenced';
 export { tokenize, tokensFor, jsonWithLogprobs, type TokenOverride, type TokensForOptions } from './tokens';
 export * from './scripting';
 export * from './recorded';

@@ -11,7 +11,7 @@ import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
 
 import { AiClassify } from '../../nodes/AiClassify/AiClassify.node';
 import { entrySpans, splitAnswer, splitUsage, splitWhole, tokensWithin } from '../../shared/batch/answers';
-import { escapeFenced, fenceItems, newItemIds, readFencedItems, severalItemsRules, unescapeFenced } from '../../shared/batch/fence';
+import { escapeFenced, fenceItems, newItemIds, severalItemsRules, unescapeFenced } from '../../shared/batch/fence';
 import { valueProbability } from '../../shared/confidence';
 import type { Answer } from '../../shared/structured';
 import {
@@ -19,6 +19,7 @@ import {
 	gullibleRead,
 	gullibleSeveralItems,
 	type ProviderServer,
+	readFencedItems,
 	type Reply,
 	startProviderServer,
 	tokensFor,
