@@ -34,7 +34,7 @@ export * from './types';
 export { autoResponder, severalItemsReply } from './auto-responder';
 export { gullibleSeveralItems, gullibleRead } from './gullible';
 export { readFencedItems } from './fenced';
-export { tokenize, tokensFor, jsonWithLogprobs, type TokenOverride, type TokensForOptions } from './tokens';
+export { tokenize, tokensFor, tokensForSpans, jsonWithLogprobs, type TokenOverride, type TokensForOptions } from './tokens';
 export * from './scripting';
 export * from './recorded';
 export { estimateTokens, strictSchemaProblem } from './prompt';
