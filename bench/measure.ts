@@ -55,6 +55,8 @@ export interface RunFigures {
 	otherErrors: number;
 	promptTokens: number;
 	promptTokensPerItem: number | null;
+	/** AI Classify: each item's answer by the item's id (to compare two runs item by item) */
+	answers?: Record<string, unknown>;
 	maxInFlight: number;
 	/** the n8n process running the workflow: peak resident memory (VmHWM) and its largest sampled RSS, MB */
 	peakMemoryMb: number | null;
@@ -225,7 +227,12 @@ export async function measure(n8n: N8n, server: ProviderServer, settings: RunSet
 		if (before && during.length > 0) nodeMemory = { beforeMb: before.rssMb, peakMb: Math.max(...during.map((x) => x.rssMb)) };
 	}
 	let counts = { itemsOut: 0, review: 0, correct: 0 };
-	if (run?.data?.main) counts = countOutputs(settings.side, nodeOutputs(runData, nodeName), settings.records);
+	let answers: Record<string, unknown> | undefined;
+	if (run?.data?.main) {
+		const outputs = nodeOutputs(runData, nodeName);
+		counts = countOutputs(settings.side, outputs, settings.records);
+		if (settings.side === 'aiClassify') answers = Object.fromEntries(outputs.flat().map((item: any) => [String(item.id), item.ai?.classify?.answer]));
+	}
 	else if (!error) error = `node "${nodeName}" produced no output`;
 
 	const chat = server.requests.filter((r) => r.path === '/v1/chat/completions');
@@ -255,6 +262,7 @@ export async function measure(n8n: N8n, server: ProviderServer, settings: RunSet
 		promptTokens,
 		// per item that got an answer: what one classification / extraction costs in prompt
 		promptTokensPerItem: answered.length > 0 ? promptTokens / Math.max(1, counts.itemsOut || answered.length) : null,
+		...(answers ? { answers } : {}),
 		maxInFlight: server.maxInFlight,
 		peakMemoryMb,
 		cpuSeconds: cpu,

@@ -7,7 +7,10 @@
  *            with Continue On Fail (so it delivers what it can), side by side
  *   repeats  1,000 tickets of which 30 % repeat an earlier text: AI Classify version 3 (one request per distinct
  *            text) against version 2 (one per item), 250 ms latency, no rate limit
+ *   several  1,000 tickets at the same limits as pacing: AI Classify version 4 with 10 items per request against
+ *            1 item per request (prompt tokens per item, node time, the same label item by item)
  *
+ * `--several` runs only the last and replaces only its part of the section (between its own markers).
  * Prints the figures, writes bench/out/throughput.json and replaces the "throughput" section of
  * bench/RESULTS.md (between its markers). Figures are printed, never asserted.
  * Run from the repository root: node -r ./scripts/register-ts.js bench/throughput.ts [--quick]
@@ -17,7 +20,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 import { REPO_ROOT, startN8n, type N8n } from '../test/e2e/harness';
-import { startProviderServer, type ProviderServer } from '../test/provider-server';
+import { readFencedItems, startProviderServer, type ProviderServer } from '../test/provider-server';
 import { tickets, type Ticket } from './data';
 import { measure, type RunFigures } from './measure';
 import { CREDENTIALS } from './workflows';
@@ -75,8 +78,75 @@ function row(f: RunFigures, ideal: number | null, tokensPerRequest?: number): st
 	return `| ${f.side === 'aiClassify' ? 'AI Classify' : 'Text Classifier'} | ${f.setting} | ${time} | ${f.itemsOut} / ${f.lost} | ${f.correct} | ${f.requests} | ${f.rateLimited} (${share}) | ${tokensPerRequest?.toFixed(0) ?? 'n/a'} | ${ideal?.toFixed(1) ?? 'n/a'} s | ${ofIdeal} | ${f.peakMemoryMb ?? 'n/a'} MB |`;
 }
 
+/** Tokens the provider counted for the answered requests of the last run: prompt and answer. */
+function tokensOf(server: ProviderServer): { prompt: number; output: number } {
+	const answered = server.requests.filter((r) => r.path === '/v1/chat/completions' && r.status === 200);
+	return { prompt: answered.reduce((s, r) => s + r.promptTokens, 0), output: answered.reduce((s, r) => s + (r.outputTokens ?? 0), 0) };
+}
+
+const withoutAnswers = ({ answers: _answers, ...figures }: RunFigures) => figures;
+
+/** 10 items per request against 1, at the pacing scenario's limits; the lines of its part of the section. */
+async function several(n8n: N8n, server: ProviderServer, n: number, figures: Record<string, unknown>): Promise<string[]> {
+	const records = tickets(n);
+	const run = async (itemsPerRequest: number) => {
+		const f = await measure(n8n, server, {
+			scenario: 'pacing',
+			side: 'aiClassify',
+			latencyMs: LATENCY_MS,
+			rpm: RPM,
+			tpm: TPM,
+			records,
+			extras: { typeVersion: 4, itemsPerRequest },
+			label: `version 4, ${itemsPerRequest} item${itemsPerRequest === 1 ? '' : 's'} per request`,
+		});
+		const tokens = tokensOf(server);
+		const single = server.requests.filter((r) => r.path === '/v1/chat/completions' && r.status === 200 && readFencedItems(r.userText).length === 0).length;
+		log(`${itemsPerRequest} per request: ${JSON.stringify(withoutAnswers(f))}`);
+		return { f, tokens, single };
+	};
+	const one = await run(1);
+	const ten = await run(10);
+	const ids = Object.keys(one.f.answers ?? {});
+	const same = ids.filter((id) => JSON.stringify(one.f.answers?.[id]) === JSON.stringify(ten.f.answers?.[id])).length;
+	const perItem = (x: { f: RunFigures; tokens: { prompt: number; output: number } }) => ({
+		prompt: x.tokens.prompt / Math.max(1, x.f.itemsOut),
+		output: x.tokens.output / Math.max(1, x.f.itemsOut),
+	});
+	const p1 = perItem(one);
+	const p10 = perItem(ten);
+	const tokenRatio = p10.prompt / p1.prompt;
+	const timeRatio = ten.f.nodeSeconds && one.f.nodeSeconds ? ten.f.nodeSeconds / one.f.nodeSeconds : null;
+	figures.several = {
+		one: withoutAnswers(one.f),
+		ten: withoutAnswers(ten.f),
+		tokens: { one: one.tokens, ten: ten.tokens },
+		sameLabels: same,
+		compared: ids.length,
+		tokenRatio,
+		timeRatio,
+	};
+	const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
+	const severalRow = (x: { f: RunFigures }, p: { prompt: number; output: number }) =>
+		`| ${x.f.setting} | ${x.f.nodeSeconds?.toFixed(1) ?? 'n/a'} s | ${x.f.itemsOut} / ${x.f.lost} | ${x.f.correct} | ${x.f.review} | ${x.f.requests} | ${x.f.rateLimited} | ${p.prompt.toFixed(1)} | ${p.output.toFixed(1)} |`;
+	return [
+		`### ${n} tickets, 10 items per request against 1, at ${RPM} requests/minute and ${TPM.toLocaleString('en')} tokens/minute`,
+		'',
+		'| AI Classify | node time | out / lost | correct | needs review | requests | 429 | prompt tokens / item | output tokens / item |',
+		'|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+		severalRow(one, p1),
+		severalRow(ten, p10),
+		'',
+		`- prompt tokens per item: ${p10.prompt.toFixed(1)} against ${p1.prompt.toFixed(1)} = ${pct(tokenRatio)} (target ≤ 40 %); output tokens per item ${p10.output.toFixed(1)} against ${p1.output.toFixed(1)} (each entry repeats its id)`,
+		`- node time under the request limit: ${ten.f.nodeSeconds?.toFixed(1)} s against ${one.f.nodeSeconds?.toFixed(1)} s = ${timeRatio === null ? 'n/a' : pct(timeRatio)} (target ≤ 25 %)`,
+		`- the same label for ${same} of ${ids.length} items (${pct(same / Math.max(1, ids.length))}; target ≥ 99 %) on the scripted model, which answers each fenced item as it answers the item alone: this measures that nothing is lost or mixed up between items, not how a real model's accuracy changes with company (see the README)`,
+		`- requests: ${ten.f.requests} against ${one.f.requests}; ${ten.single} of the ${ten.f.requests} carried one item (a group left with one item once the others reused the answer of an identical text, which version 4 shares in both runs alike, or an item asked again alone after an invalid answer)`,
+	];
+}
+
 async function main(): Promise<void> {
 	const quick = process.argv.includes('--quick');
+	const onlySeveral = process.argv.includes('--several');
 	const n = quick ? 150 : 1000;
 	const started = new Date();
 	let server: ProviderServer | undefined;
@@ -92,6 +162,19 @@ async function main(): Promise<void> {
 			{ ...CREDENTIALS.n8n, data: { apiKey: 'sk-bench-local', url: server.openaiBaseUrl } },
 		]);
 
+		if (onlySeveral) lines.push(...(await several(n8n, server, n, figures)));
+		else lines.push(...(await pacingAndRepeats(n8n, server, n, started, figures)));
+	} finally {
+		await n8n?.stop();
+		await server?.close();
+	}
+	writeOut(lines, quick, onlySeveral, figures);
+}
+
+/** The pacing and repeats scenarios (and the several scenario's part in its markers): the whole section's lines. */
+async function pacingAndRepeats(n8n: N8n, server: ProviderServer, n: number, started: Date, figures: Record<string, unknown>): Promise<string[]> {
+	const lines: string[] = [];
+	{
 		// pacing at 600 requests/minute and 150,000 tokens/minute; version 2 asks once per item (version 3 would
 		// share the answers of the tickets whose texts happen to repeat, and make fewer requests than items)
 		const records = tickets(n);
@@ -110,7 +193,7 @@ async function main(): Promise<void> {
 		const tokensPerRequest = answered.length
 			? answered.reduce((sum, r) => sum + r.promptTokens + (r.outputTokens ?? 0), 0) / answered.length
 			: 0;
-		log(`ours: ${JSON.stringify(ours)}`);
+		log(`ours: ${JSON.stringify(withoutAnswers(ours))}`);
 		const theirs = await measure(n8n, server, {
 			scenario: 'pacing',
 			side: 'textClassifier',
@@ -121,9 +204,9 @@ async function main(): Promise<void> {
 			extras: { continueOnFail: true },
 			label: 'defaults, Continue On Fail',
 		});
-		log(`theirs: ${JSON.stringify(theirs)}`);
+		log(`theirs: ${JSON.stringify(withoutAnswers(theirs))}`);
 		const ideal = idealSeconds(ours.requests - ours.rateLimited, CONCURRENCY, LATENCY_MS, RPM, TPM, tokensPerRequest);
-		figures.pacing = { ours, theirs, ideal, tokensPerRequest };
+		figures.pacing = { ours: withoutAnswers(ours), theirs: withoutAnswers(theirs), ideal, tokensPerRequest };
 
 		// repeats: 30 % of the texts repeat
 		const repeating = repeatingTickets(n, 0.3);
@@ -137,7 +220,7 @@ async function main(): Promise<void> {
 			extras: { typeVersion: 3 },
 			label: 'version 3 (one request per distinct text)',
 		});
-		log(`repeats v3: ${JSON.stringify(v3)}`);
+		log(`repeats v3: ${JSON.stringify(withoutAnswers(v3))}`);
 		const v2 = await measure(n8n, server, {
 			scenario: 'repeats',
 			side: 'aiClassify',
@@ -147,8 +230,8 @@ async function main(): Promise<void> {
 			extras: { typeVersion: 2 },
 			label: 'version 2 (one request per item)',
 		});
-		log(`repeats v2: ${JSON.stringify(v2)}`);
-		figures.repeats = { v3, v2, distinctTexts, items: repeating.length };
+		log(`repeats v2: ${JSON.stringify(withoutAnswers(v2))}`);
+		figures.repeats = { v3: withoutAnswers(v3), v2: withoutAnswers(v2), distinctTexts, items: repeating.length };
 
 		const header =
 			'| node | setting | node time | out / lost | correct | requests | 429 (share) | tokens / request | ideal time | % of ideal | peak memory |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
@@ -177,17 +260,23 @@ async function main(): Promise<void> {
 			row(v2, null),
 			'',
 			`- requests: ${v3.requests} with version 3 against ${v2.requests} with version 2: ${(100 - (100 * v3.requests) / Math.max(1, v2.requests)).toFixed(1)} % fewer (target 30 %); the ${n - distinctTexts} items that reused an answer say \`reused: true\` and cost nothing`,
+			'',
+			'<!-- throughput-several:start -->',
+			...(await several(n8n, server, n, figures)),
+			'<!-- throughput-several:end -->',
 		);
-	} finally {
-		await n8n?.stop();
-		await server?.close();
 	}
+	return lines;
+}
+
+function writeOut(lines: string[], quick: boolean, onlySeveral: boolean, figures: Record<string, unknown>): void {
 	const outDir = path.join(REPO_ROOT, 'bench', 'out');
 	fs.mkdirSync(outDir, { recursive: true });
-	fs.writeFileSync(path.join(outDir, quick ? 'throughput-quick.json' : 'throughput.json'), JSON.stringify(figures, null, 2) + '\n');
+	const name = `throughput${onlySeveral ? '-several' : ''}${quick ? '-quick' : ''}.json`;
+	fs.writeFileSync(path.join(outDir, name), JSON.stringify(figures, null, 2) + '\n');
 	const section = lines.join('\n');
 	console.log(`\n${section}`);
-	if (!quick) replaceSection(path.join(REPO_ROOT, 'bench', 'RESULTS.md'), 'throughput', section);
+	if (!quick) replaceSection(path.join(REPO_ROOT, 'bench', 'RESULTS.md'), onlySeveral ? 'throughput-several' : 'throughput', section);
 }
 
 /** Replaces the text between `<!-- name:start -->` and `<!-- name:end -->` (appended when missing). */

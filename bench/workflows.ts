@@ -69,12 +69,17 @@ export interface WorkflowExtras {
 	typeVersion?: number;
 	/** the node under test continues on fail (n8n's node then delivers what it can instead of stopping the run) */
 	continueOnFail?: boolean;
+	/** AI Classify version 4: Options → Items per Request */
+	itemsPerRequest?: number;
 }
 
 export function workflow(side: Side, records: object[], concurrency?: number, extras: WorkflowExtras = {}): object {
 	const name = NODE_UNDER_TEST[side];
 	const base = inputs(records, name);
-	const oursOptions = concurrency === undefined ? {} : { concurrency };
+	const oursOptions = {
+		...(concurrency === undefined ? {} : { concurrency }),
+		...(extras.itemsPerRequest === undefined ? {} : { itemsPerRequest: extras.itemsPerRequest }),
+	};
 	const n8nOptions = concurrency === undefined ? {} : { batching: { batchSize: concurrency } };
 	let nodes: object[];
 	let connections: Record<string, unknown> = base.connections;

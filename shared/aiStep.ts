@@ -38,6 +38,8 @@ import type { ModelRequest } from './providers/types';
 import { redact, type RedactionKind } from './redact';
 import type { JsonSchema } from './schema/jsonSchemaToZod';
 import { type Answer, askStructured, type CallPolicy, InvalidAnswerError, toModelSchema } from './structured';
+import { SEVERAL_ITEMS_PROMPT } from './batch/fence';
+import { MAX_ITEMS_PER_REQUEST, SeveralItems } from './batch/severalItems';
 
 export interface AiOptions {
 	concurrency: number;
@@ -49,6 +51,8 @@ export interface AiOptions {
 	inputPrice: number;
 	outputPrice: number;
 	maxInputChars: number;
+	/** version 4 of AI Classify: items asked in one request (1: each its own) */
+	itemsPerRequest: number;
 }
 
 const DEFAULT_OPTIONS: AiOptions = {
@@ -61,6 +65,7 @@ const DEFAULT_OPTIONS: AiOptions = {
 	inputPrice: 0,
 	outputPrice: 0,
 	maxInputChars: 100_000,
+	itemsPerRequest: 1,
 };
 
 /** The "Price Override" option as a price, or undefined to use the list price. */
@@ -141,7 +146,7 @@ export interface ItemContext {
 			reviewReason?: string;
 			requiresApproval?: boolean;
 		},
-		call: Pick<Answer<unknown>, 'usage' | 'attempts' | 'latencyMs' | 'responseId' | 'model' | 'reused'> | undefined,
+		call: Pick<Answer<unknown>, 'usage' | 'attempts' | 'latencyMs' | 'responseId' | 'model' | 'reused' | 'batch'> | undefined,
 		promptParts: Record<string, unknown>,
 	): AiResult;
 }
@@ -190,6 +195,11 @@ export interface AiStepConfig<P = unknown> extends Partial<StepOutputs> {
 	 * and share its answer; the items that reuse it say so (`reused`) and cost nothing.
 	 */
 	reuseFromVersion?: number;
+	/**
+	 * From this node version on, the option "Items per Request" groups up to that many consecutive items into one
+	 * request (shared/batch/severalItems.ts); each item still gets its own answer, confidence and result.
+	 */
+	severalItemsFromVersion?: number;
 }
 
 /** Answers of one run by request: the first item asks, the others with the same request wait for its answer. */
@@ -214,9 +224,12 @@ export async function runAiStep<P>(ctx: IExecuteFunctions, config: AiStepConfig<
 	const shared: SharedAnswers | undefined =
 		config.reuseFromVersion !== undefined && ctx.getNode().typeVersion >= config.reuseFromVersion ? new Map() : undefined;
 
-	// Items are worked through by a pool a little larger than the request limit (so one waiting out a
-	// retry-after does not idle a slot), not all at once: memory stays flat however many items come in.
-	const settled = await mapConcurrent(items.length, concurrency * 2, async (itemIndex) => {
+	const perRequest =
+		config.severalItemsFromVersion !== undefined && ctx.getNode().typeVersion >= config.severalItemsFromVersion
+			? Math.min(MAX_ITEMS_PER_REQUEST, Math.max(1, Math.floor(first.itemsPerRequest)))
+			: 1;
+
+	const work = async (itemIndex: number, several?: SeveralItems) => {
 		const input = items[itemIndex];
 		const resultKey = String(param('resultKey', itemIndex, config.defaultKey) || config.defaultKey);
 		const started = Date.now();
@@ -257,13 +270,30 @@ export async function runAiStep<P>(ctx: IExecuteFunctions, config: AiStepConfig<
 				pacer: pacerFor(pacers, `${provider}\u0000${model}`),
 				secrets,
 			};
-			const context = itemContext(ctx, itemIndex, param, made.client, policy, options, config.step, started, shared);
+			const context = itemContext(ctx, itemIndex, param, made.client, policy, options, config.step, started, shared, several);
 			const outcome = await processItem(config, context, input, prepared, reviewOutput);
 			return { itemIndex, input, resultKey, outcomes: Array.isArray(outcome) ? outcome : [outcome] };
 		} catch (error) {
 			return { itemIndex, input, resultKey, error, secrets, provider, model, started };
+		} finally {
+			// an item that ended without asking (it failed first) must not hold up its group's request
+			several?.leave(itemIndex);
 		}
-	});
+	};
+
+	// Items are worked through by a pool a little larger than the request limit (so one waiting out a
+	// retry-after does not idle a slot), not all at once: memory stays flat however many items come in.
+	// With several items per request the pool holds groups of consecutive items, each group one request.
+	const settled =
+		perRequest === 1
+			? await mapConcurrent(items.length, concurrency * 2, async (itemIndex) => await work(itemIndex))
+			: (
+					await mapConcurrent(Math.ceil(items.length / perRequest), concurrency * 2, async (group) => {
+						const members = Array.from({ length: Math.min(perRequest, items.length - group * perRequest) }, (_, i) => group * perRequest + i);
+						const several = new SeveralItems(members);
+						return await Promise.all(members.map(async (itemIndex) => await work(itemIndex, several)));
+					})
+				).flat();
 
 	for (const entry of settled) {
 		const pairedItem = { item: entry.itemIndex };
@@ -358,6 +388,7 @@ function itemContext(
 	step: AiStep,
 	started: number,
 	shared?: SharedAnswers,
+	several?: SeveralItems,
 ): ItemContext {
 	return {
 		itemIndex,
@@ -391,8 +422,12 @@ function itemContext(
 		},
 		async ask(request, schema, asking) {
 			try {
-				if (!shared) return await askStructured(client, request, schema, policy);
-				return await askOnce(shared, client, request, schema, policy);
+				const ask = () =>
+					several && SeveralItems.accepts(schema)
+						? several.ask(itemIndex, client, policy, request, schema)
+						: askStructured(client, request, schema, policy);
+				if (!shared) return await ask();
+				return await askOnce(shared, client, request, schema, ask, () => several?.leave(itemIndex));
 			} catch (error) {
 				throw error instanceof InvalidAnswerError ? new NoValidAnswer(error, asking) : error;
 			}
@@ -411,8 +446,16 @@ function itemContext(
 				costUsd: costUsd(usage, priceFor(client.model, override)),
 				attempts: call?.attempts ?? 0,
 				latencyMs: call?.latencyMs ?? Date.now() - started,
-				promptHash: promptHash({ ...promptParts, provider: client.provider, model: client.model, temperature: options.temperature }),
+				// an item asked with others was asked with the several-items rules too: the same hash for every such item
+				promptHash: promptHash({
+					...promptParts,
+					provider: client.provider,
+					model: client.model,
+					temperature: options.temperature,
+					...(call?.batch && !call.batch.askedAlone ? { severalItems: SEVERAL_ITEMS_PROMPT } : {}),
+				}),
 				...(call?.reused ? { reused: true } : {}),
+				...(call?.batch ? { itemsInRequest: call.batch.items, ...(call.batch.askedAlone ? { askedAlone: true } : {}) } : {}),
 				at: new Date().toISOString(),
 			};
 		},
@@ -434,15 +477,18 @@ async function askOnce<S extends z.ZodType>(
 	client: ModelClient,
 	request: Omit<ModelRequest, 'corrections' | 'schema'>,
 	schema: S,
-	policy: CallPolicy,
+	ask: () => Promise<Answer<z.infer<S>>>,
+	reusing: () => void,
 ): Promise<Answer<z.infer<S>>> {
 	const key = promptHash({ provider: client.provider, model: client.model, request, schema: toModelSchema(schema) });
 	const earlier = shared.get(key);
 	if (!earlier) {
-		const asked = askStructured(client, request, schema, policy);
+		const asked = ask();
 		shared.set(key, asked);
 		return await asked;
 	}
+	// this item makes no request of its own: a group of several items must not wait for it
+	reusing();
 	const started = Date.now();
 	const answer = await earlier;
 	return {

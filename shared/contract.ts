@@ -73,6 +73,13 @@ export const aiResultSchema = z.object({
 	 * request (its usage, cost and attempts are zero). Absent when the item asked itself.
 	 */
 	reused: z.boolean().optional(),
+	/**
+	 * "Items per Request" (AI Classify version 4): the answer came from one request for this many items; the
+	 * usage is this item's share of it (input tokens by its share of the prompt, output tokens by its own entry).
+	 */
+	itemsInRequest: z.number().optional(),
+	/** the item's answer in the request for several was missing or invalid, and it was asked again alone */
+	askedAlone: z.boolean().optional(),
 	at: z.string(),
 })
 	// each step adds fields of its own, and a later version may add more: keep them when reading a result

@@ -58,6 +58,8 @@ export interface Answer<T> {
 	model: string;
 	/** another item of the run asked the same and this is its answer (no request of this item's own) */
 	reused?: boolean;
+	/** the answer came from a request for several items (shared/batch): how many, and whether this one was asked again alone */
+	batch?: { items: number; askedAlone?: boolean };
 }
 
 /** A model answer that stayed invalid after every re-ask. Names the fields that were wrong. */
@@ -189,10 +191,12 @@ export async function askStructured<S extends z.ZodType>(
 	schema: S,
 	policy: CallPolicy,
 	check?: (value: z.infer<S>) => string | undefined,
+	/** the JSON Schema the model fills, when it is stricter than `schema` (several items: each entry is checked later) */
+	modelSchema?: Record<string, unknown>,
 ): Promise<Answer<z.infer<S>>> {
 	const started = Date.now();
 	const corrections: Correction[] = [];
-	const jsonSchema = toModelSchema(schema);
+	const jsonSchema = modelSchema ?? toModelSchema(schema);
 	let usage = emptyUsage();
 	let attempts = 0;
 	for (let reask = 0; ; reask++) {

@@ -67,6 +67,8 @@ export const classifyStep: AiStepConfig<ClassifyRun> = {
 	noValidAnswer: 'review',
 	// version 3: items with the same text and settings share one request (shared/aiStep.ts)
 	reuseFromVersion: 3,
+	// version 4: the option "Items per Request" asks up to that many items in one request
+	severalItemsFromVersion: 4,
 	prepare({ ctx, param }) {
 		// the categories define the outputs, so the first item's list fixes them
 		const routeByCategory = param<string>('routing', 0, 'byCategory') !== 'single';

@@ -1,7 +1,7 @@
 /** What the editor shows of AI Classify: provider, text, categories, confidence, threshold, routing and options; one output per category. */
 import type { INodeProperties, INodeTypeDescription } from 'n8n-workflow';
 
-import { aiInputs, aiOptionsProperty, providerProperties, resultKeyProperty } from '../../shared/node/aiProperties';
+import { aiInputs, aiOptionsProperty, itemsPerRequestOption, providerProperties, resultKeyProperty } from '../../shared/node/aiProperties';
 import { aiCredentialsWithCorrections, correctionsProperties } from '../../shared/node/correctionsProperties';
 import { changedAtVersion, outputsFrom } from '../../shared/node/versions';
 
@@ -155,6 +155,9 @@ export const versionDescription: INodeTypeDescription = {
 		// version 3: few-shot examples from the corrections people made
 		...correctionsProperties('classify'),
 		resultKeyProperty('classify'),
-		aiOptionsProperty(),
+		aiOptionsProperty([
+			// version 4: several items in one request
+			itemsPerRequestOption(4),
+		]),
 	],
 };

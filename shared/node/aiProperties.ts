@@ -4,6 +4,7 @@
  */
 import type { INodeCredentialDescription, INodeProperties } from 'n8n-workflow';
 
+import { MAX_ITEMS_PER_REQUEST } from '../batch/severalItems';
 import { DEFAULT_MODELS } from '../providers';
 import { REDACTION_KINDS } from '../redact';
 import { changedAtVersion, changedListAtVersion, fromVersion } from './versions';
@@ -248,3 +249,16 @@ const configuredInputs = (parameters: { provider?: string }, version: number) =>
 		: ['main'];
 
 export const aiInputs = `={{(${configuredInputs})($parameter, $nodeVersion)}}` as const;
+
+/** Options → "Items per Request" (AI Classify from version 4; shared/batch/severalItems.ts does the work). */
+export function itemsPerRequestOption(version: number): INodeProperties {
+	return fromVersion(version, {
+		displayName: 'Items per Request',
+		name: 'itemsPerRequest',
+		type: 'number',
+		typeOptions: { minValue: 1, maxValue: MAX_ITEMS_PER_REQUEST },
+		default: 1,
+		description:
+			'How many items to ask about in one request. More items per request cost fewer prompt tokens and requests; each item is still answered on its own, by its own ID, and one whose answer is missing or invalid is asked again alone. 1 asks one item per request.',
+	});
+}

@@ -11,9 +11,10 @@
  *   digit; a value ends at a newline, `;`, `, ` or `. `), quoted verbatim; not found gives null when allowed, else an empty value.
  */
 import { FENCE_CLOSE, FENCE_OPEN, unescapeItem } from '../../nodes/AiDecide/prompt';
+import { readFencedItems } from './fenced';
 import { langchainReply } from './langchain';
 import { firstUserText } from './prompt';
-import { jsonWithLogprobs } from './tokens';
+import { jsonWithLogprobs, tokensForSpans } from './tokens';
 import type { RecordedRequest, Reply, Responder } from './types';
 
 type Schema = Record<string, any>;
@@ -410,10 +411,14 @@ export function answerFor(schema: object, req: RecordedRequest): unknown {
 	return answerWithMatch(schema, req).value;
 }
 
-function answerWithMatch(schema: object, req: RecordedRequest): { value: unknown; matched: boolean } {
-	const text = firstUserText(req.body) || req.userText;
+function answerWithMatch(
+	schema: object,
+	req: RecordedRequest,
+	text = firstUserText(req.body) || req.userText,
+	root: object = schema,
+): { value: unknown; matched: boolean } {
 	const ctx: Ctx = {
-		root: schema as Schema,
+		root: root as Schema,
 		req,
 		text,
 		userWords: wordsOf(valuesOf(text), 2),
@@ -438,12 +443,60 @@ function withEnumLogprobs(schema: Schema, value: unknown, matched: boolean): Rep
 	return jsonWithLogprobs(value, { [spelled]: Math.log(matched ? 0.9 : 0.4) });
 }
 
+/** The schema of one entry of a several-items answer (`answers: [{id, …}]`), without its id; else undefined. */
+export function severalItemsEntrySchema(schema: object): Schema | undefined {
+	const s = schema as Schema;
+	const answers = isObject(s.properties) ? s.properties.answers : undefined;
+	const entry = isObject(answers) && isObject(answers.items) ? resolveRef(answers.items, s) : undefined;
+	if (!entry || !isObject(entry.properties) || !isObject(entry.properties.id)) return undefined;
+	const { id: _id, ...own } = entry.properties as Record<string, Schema>;
+	return { ...entry, properties: own, required: (Array.isArray(entry.required) ? entry.required : []).filter((k: string) => k !== 'id') };
+}
+
+/**
+ * A several-items answer (AI Classify's "Items per Request"): each item answered on its own as if it were the
+ * only one, by the rules above, under its id, in the order given; with logprobs each entry's enum answer is
+ * spelled with the log of its own confidence (0.9 or 0.4), like a single answer. `labelOf` may change an
+ * entry's answer (the gullible model of the injection test does).
+ */
+export function severalItemsReply(
+	schema: object,
+	req: RecordedRequest,
+	items: Array<{ id: string; text: string }>,
+	change: (id: string, entry: Record<string, unknown>) => Record<string, unknown> = (_id, entry) => entry,
+): Reply | undefined {
+	const entrySchema = severalItemsEntrySchema(schema);
+	if (!entrySchema || items.length === 0) return undefined;
+	const answers = items.map((item) => {
+		const { value, matched } = answerWithMatch(entrySchema, req, item.text, schema);
+		return { entry: change(item.id, { id: item.id, ...(value as Record<string, unknown>) }), matched };
+	});
+	const json = { answers: answers.map((a) => a.entry) };
+	if (!(req.api === 'openai' && req.body?.logprobs)) return { json };
+	const content = JSON.stringify(json);
+	const spans: Array<{ start: number; end: number; logprob: number }> = [];
+	let from = 0;
+	for (const { entry, matched } of answers) {
+		const at = content.indexOf(JSON.stringify(entry.id), from);
+		const key = Object.keys(entry).find((k) => typeof entry[k] === 'string' && Array.isArray((entrySchema.properties as Schema)[k]?.enum));
+		if (at < 0 || !key) continue;
+		const spelled = `${JSON.stringify(key)}:${JSON.stringify(entry[key])}`;
+		const start = content.indexOf(spelled, at);
+		if (start < 0) continue;
+		spans.push({ start, end: start + spelled.length, logprob: Math.log(matched ? 0.9 : 0.4) });
+		from = start + spelled.length;
+	}
+	return { json, logprobs: tokensForSpans(content, spans) };
+}
+
 export const autoResponder: Responder = (req): Reply => {
 	// n8n's LangChain chains put the schema in the system text (format instructions) and parse a ```json reply.
 	const langchain = langchainReply(req, answerFor);
 	if (langchain) return langchain;
 	const schema = req.schema ?? (req.wantsJson ? schemaFromText(req.systemText) : undefined);
 	if (schema) {
+		const several = severalItemsReply(schema, req, readFencedItems(firstUserText(req.body) || req.userText));
+		if (several) return several;
 		const { value, matched } = answerWithMatch(schema, req);
 		return req.api === 'openai' && req.body?.logprobs ? withEnumLogprobs(schema as Schema, value, matched) : { json: value };
 	}

@@ -31,8 +31,10 @@ import {
 } from './wire';
 
 export * from './types';
-export { autoResponder } from './auto-responder';
-export { tokenize, tokensFor, jsonWithLogprobs, type TokenOverride, type TokensForOptions } from './tokens';
+export { autoResponder, severalItemsReply } from './auto-responder';
+export { gullibleSeveralItems, gullibleRead } from './gullible';
+export { readFencedItems } from './fenced';
+export { tokenize, tokensFor, tokensForSpans, jsonWithLogprobs, type TokenOverride, type TokensForOptions } from './tokens';
 export * from './scripting';
 export * from './recorded';
 export { estimateTokens, strictSchemaProblem } from './prompt';

@@ -84,6 +84,20 @@ export function tokensFor(
 	return out;
 }
 
+/** Tokens for `content` where each span [start, end) is one token with its logprob; the rest as `tokenize` at 0. */
+export function tokensForSpans(content: string, spans: Array<{ start: number; end: number; logprob: number }>): TokenLogprob[] {
+	const out: TokenLogprob[] = [];
+	let pos = 0;
+	for (const span of [...spans].sort((a, b) => a.start - b.start)) {
+		if (span.start < pos) throw new Error('tokensForSpans: spans overlap');
+		for (const token of tokenize(content.slice(pos, span.start))) out.push({ token, logprob: 0 });
+		out.push({ token: content.slice(span.start, span.end), logprob: span.logprob });
+		pos = span.end;
+	}
+	for (const token of tokenize(content.slice(pos))) out.push({ token, logprob: 0 });
+	return out;
+}
+
 /** A JSON reply whose content tokens carry the given logprobs (see tokensFor). */
 export function jsonWithLogprobs(
 	json: unknown,
