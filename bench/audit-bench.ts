@@ -17,11 +17,11 @@ import { join } from 'node:path';
 import { Pool } from 'pg';
 
 import { verifyStream } from '../nodes/AuditLog/chain';
-import { buildDraft, type AuditDraft } from '../nodes/AuditLog/record';
+import { type AuditDraft } from '../nodes/AuditLog/record';
 import { FileSink } from '../nodes/AuditLog/sinks/fileSink';
 import { PgSink, poolConfig, type PgConnection } from '../nodes/AuditLog/sinks/pgSink';
 import { type AuditSink } from '../nodes/AuditLog/sinks/sink';
-import { withAiResult } from '../shared/contract';
+import { auditDrafts } from './audit-records';
 
 const connection: PgConnection = {
 	host: '127.0.0.1',
@@ -32,32 +32,8 @@ const connection: PgConnection = {
 	ssl: 'disable',
 };
 
-function item(i: number): Record<string, unknown> {
-	return withAiResult({ subject: `Ticket ${i}`, text: `My invoice ${i} was charged twice, please refund.` }, 'classify', {
-		decisionId: `d-${i}`,
-		step: 'classify',
-		answer: i % 3 === 0 ? 'billing' : i % 3 === 1 ? 'technical' : 'other',
-		confidence: (i % 100) / 100,
-		confidenceMethod: 'logprobs',
-		reason: 'The customer mentions a double charge.',
-		evidence: ['charged twice'],
-		needsReview: i % 7 === 0,
-		provider: 'openai',
-		model: 'gpt-4o-mini',
-		responseId: `resp_${i}`,
-		usage: { inputTokens: 180, outputTokens: 24, cachedInputTokens: 128, cacheWriteTokens: 0, requests: 1 },
-		costUsd: 0.000041,
-		attempts: 1,
-		latencyMs: 350,
-		promptHash: 'a'.repeat(64),
-		at: new Date().toISOString(),
-	});
-}
-
 function makeDrafts(n: number, tag: string): AuditDraft[] {
-	return Array.from({ length: n }, (_, i) =>
-		buildDraft(item(i), { workflowId: 'bench', executionId: tag, nodeName: 'Audit Log', itemIndex: i % 100 }),
-	);
+	return auditDrafts(0, n, tag);
 }
 
 async function appendRate(sink: AuditSink, stream: string, source: AuditDraft[], batch: number): Promise<number> {
