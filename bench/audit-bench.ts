@@ -3,7 +3,7 @@
  *
  *   append rate to the file sink and to PostgreSQL (records/s), per batch size: a node run appends all
  *   its items in one batch; a batch of 1 is the worst case (one item per execution);
- *   verify time for 100,000 records, read back from the file and from PostgreSQL.
+ *   verify time for 100,000 records, read back from the file and from PostgreSQL (median of 3).
  *
  * Targets: append >= 2,000/s to file, >= 1,000/s to PostgreSQL (batching), verify 100k < 5 s.
  * Run: npx tsc bench/audit-bench.ts --outDir .cache/bench --module commonjs --target es2022 \
@@ -45,8 +45,21 @@ async function appendRate(sink: AuditSink, stream: string, source: AuditDraft[],
 	return Math.round(drafts.length / seconds);
 }
 
-/** Wall time, and this process's CPU time (less sensitive to other work on a shared machine). */
+/**
+ * Wall time, and this process's CPU time (less sensitive to other work on a shared machine), of three verifies:
+ * the run with the median wall time, the CPU times of all three and the load average at the start of each.
+ */
 async function timeVerify(sink: AuditSink, stream: string) {
+	const runs: Array<Awaited<ReturnType<typeof timeVerifyOnce>> & { loadAverage: number[] }> = [];
+	for (let i = 0; i < 3; i++) {
+		const loadAverage = loadavg().map((l) => Math.round(l * 100) / 100);
+		runs.push({ ...(await timeVerifyOnce(sink, stream)), loadAverage });
+	}
+	const median = [...runs].sort((a, b) => a.seconds - b.seconds)[1];
+	return { ...median, cpuSecondsMedian: runs.map((r) => r.cpuSeconds).sort((a, b) => a - b)[1], runs };
+}
+
+async function timeVerifyOnce(sink: AuditSink, stream: string) {
 	const started = process.hrtime.bigint();
 	const cpu = process.cpuUsage();
 	const result = await verifyStream(sink, stream);
