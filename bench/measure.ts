@@ -170,6 +170,8 @@ function countOutputs(side: Side, outputs: any[][], records: RunSettings['record
 			correct = all.filter((item) => sameRecord(item.ai?.extract?.data, item.expected)).length;
 			review = (outputs[1] ?? []).length;
 			break;
+		case 'noop':
+			break;
 		case 'informationExtractor': {
 			// its output items hold only { output }: compare in input order (it keeps the order)
 			const out = outputs[0] ?? [];

@@ -27,7 +27,7 @@ import { startProviderServer, type ProviderServer } from '../test/provider-serve
 import { invoices, tickets } from './data';
 import { idealSeconds, measure, type RunFigures, type RunSettings } from './measure';
 import { CREDENTIALS, type Side } from './workflows';
-import { writeResults, type AuditFigures, type BenchInfo } from './report';
+import { writeResults, type AuditFigures, type BenchInfo, type OverheadFigures } from './report';
 
 const execFileAsync = promisify(execFile);
 
@@ -79,13 +79,19 @@ async function pair(n8n: N8n, server: ProviderServer, scenario: 'triage' | 'extr
 	return out;
 }
 
-async function overhead(n8n: N8n, server: ProviderServer, n: number): Promise<{ baseline: RunFigures; run: RunFigures }> {
+async function overhead(n8n: N8n, server: ProviderServer, n: number): Promise<OverheadFigures> {
 	// Same workflow with 10 items: the memory of a process that has started n8n and run a tiny workflow.
 	const baseline = await measure(n8n, server, { scenario: 'overhead', side: 'aiClassify', latencyMs: 0, rpm: 0, records: tickets(10) });
 	log(`overhead baseline (10 items): ${describe(baseline)}`);
 	const run = await measure(n8n, server, { scenario: 'overhead', side: 'aiClassify', latencyMs: 0, rpm: 0, records: tickets(n) });
 	log(`overhead: ${describe(run)}`);
-	return { baseline, run };
+	// The same items through n8n's Edit Fields node instead: what n8n's own handling of a run that size costs
+	// (running, saving, printing N items), which no node can save.
+	const noopBaseline = await measure(n8n, server, { scenario: 'overhead', side: 'noop', latencyMs: 0, rpm: 0, records: tickets(10) });
+	log(`overhead, Edit Fields (10 items): ${describe(noopBaseline)}`);
+	const noop = await measure(n8n, server, { scenario: 'overhead', side: 'noop', latencyMs: 0, rpm: 0, records: tickets(n) });
+	log(`overhead, Edit Fields: ${describe(noop)}`);
+	return { baseline, run, noop: { baseline: noopBaseline, run: noop } };
 }
 
 /** bench/audit-bench.ts (the Audit Log helper's script) in its own process; it writes bench/out/audit.json. */
@@ -158,7 +164,7 @@ async function main(): Promise<void> {
 	log(`plan: ${[...p.scenarios].join(', ')}${p.quick ? ' (quick)' : ''}; triage ${p.triage}, extract ${p.extract}, overhead ${p.overhead}`);
 
 	const runs: RunFigures[] = [];
-	let overheadFigures: { baseline: RunFigures; run: RunFigures } | undefined;
+	let overheadFigures: OverheadFigures | undefined;
 	const needsN8n = ['triage', 'extract', 'overhead'].some((s) => p.scenarios.has(s));
 	let server: ProviderServer | undefined;
 	let n8n: N8n | undefined;

@@ -21,6 +21,8 @@ export const NODE_UNDER_TEST = {
 	textClassifier: 'Text Classifier',
 	aiExtract: 'AI Extract',
 	informationExtractor: 'Information Extractor',
+	/** n8n's own Edit Fields node adding one field to every item: what n8n itself costs for a run of N items */
+	noop: 'Edit Fields',
 } as const;
 export type Side = keyof typeof NODE_UNDER_TEST;
 
@@ -132,6 +134,16 @@ export function workflow(side: Side, records: object[], concurrency?: number, ex
 					},
 					{ credentials: oursCredentials },
 				),
+			];
+			break;
+		case 'noop':
+			nodes = [
+				node(name, 'n8n-nodes-base.set', 3.4, {
+					mode: 'manual',
+					assignments: { assignments: [{ id: randomUUID(), name: 'checked', value: true, type: 'boolean' }] },
+					includeOtherFields: true,
+					options: {},
+				}),
 			];
 			break;
 		case 'textClassifier': {
