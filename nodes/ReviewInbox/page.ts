@@ -30,7 +30,7 @@ main{display:grid;grid-template-columns:minmax(280px,420px) 1fr;gap:0;min-height
 mark{background:#fff8c5;border-bottom:2px solid #d4a72c}
 textarea{width:100%;min-height:70px;padding:6px;border:1px solid #d0d7de;border-radius:6px}
 .actions{display:flex;flex-wrap:wrap;gap:8px;margin-top:10px}
-#msg{padding:8px 14px;font-size:14px}#msg.err{color:#cf222e}#msg.ok{color:#1a7f37}
+#msg{padding:8px 14px;font-size:14px}#msg:empty{display:none}#msg.err{color:#cf222e}#msg.ok{color:#1a7f37}
 .empty{padding:20px;color:#57606a}.keys{font-size:12px;color:#57606a;margin-top:14px}
 @media (max-width:720px){main{grid-template-columns:1fr}#list{border-right:0;max-height:45vh}}
 form.signin{max-width:340px;margin:12vh auto;background:#fff;padding:20px;border:1px solid #d0d7de;border-radius:8px}
