@@ -76,8 +76,8 @@ function marked(text,evidence){
 }
 /* 2,000 rows must show within a second: the list shows the first rows in due order (STEP at a time) with a
    count of all; more are added as the reviewer scrolls to the end, presses j past the last one, or asks for all.
-   The filters and the count always work on every waiting item. Each row is four elements, built into one
-   fragment; the list has one click listener; rows off screen are skipped by layout (content-visibility);
+   The filters and the count always work on every waiting item. Rows are built into one
+   fragment (seven elements a row); the list has one click listener; rows off screen are skipped by layout (content-visibility);
    moving the current row changes two classes, it never rebuilds the list. */
 var vis=[],rows=[];
 function row(it,i){
