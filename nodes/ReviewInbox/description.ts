@@ -55,7 +55,7 @@ export const versionDescription: INodeTypeDescription = {
 			type: 'string',
 			default: '',
 			placeholder: 'e.g. https://hooks.slack.com/services/...',
-			description: 'Optional. When items pass their due time, POST one digest per group {text, group, inboxUrl, items} here: a Slack, Teams or Mattermost incoming webhook, or an n8n Webhook that e-mails it. Escalation runs on every inbox request; GET &lt;inbox URL&gt;?api=escalate from a Schedule Trigger makes it periodic.',
+			description: 'Optional. POST one digest per group {text, group, inboxUrl, items} here: a Slack, Teams or Mattermost incoming webhook, or an n8n Webhook that e-mails it. Overdue items are escalated on every inbox request; new items and items due within the hour are listed (each once) when a Schedule Trigger calls GET &lt;inbox URL&gt;?api=escalate.',
 		},
 		{
 			displayName: 'Record Views',

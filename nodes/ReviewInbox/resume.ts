@@ -6,9 +6,11 @@
  */
 import type { IDataObject, IHttpRequestOptions } from 'n8n-workflow';
 
-import type { ReviewStore } from '../../shared/reviewStore';
+import type { ReadyRound, ReviewStore } from '../../shared/reviewStore';
 
 export const RESUME_LEASE_MS = 120_000;
+/** Resumes in flight at once: a bulk approval of 200 pauses is not 200 resumes one after another. */
+export const RESUMES_AT_ONCE = 4;
 
 export interface ResumeAnswer {
 	statusCode: number;
@@ -38,40 +40,53 @@ export async function finishDecidedRounds(
 	request: (options: IHttpRequestOptions) => Promise<ResumeAnswer>,
 	now: Date = new Date(),
 ): Promise<IDataObject[]> {
-	const events: IDataObject[] = [];
-	for (const round of await store.readyRounds(inbox)) {
-		if (!(await store.beginResume(round.roundKey, now, RESUME_LEASE_MS))) continue;
-		let outcome: ResumeOutcome = 'retry';
-		let detail = '';
-		try {
-			const answer = await request({
-				method: 'POST',
-				url: round.resumeUrl,
-				body: {},
-				json: true,
-				headers: { accept: 'application/json' },
-				returnFullResponse: true,
-				ignoreHttpStatusErrors: true,
-				timeout: 60_000,
-			});
-			outcome = resumeOutcome(answer);
-			detail = `HTTP ${answer.statusCode}`;
-		} catch (error) {
-			// the link itself is never repeated in an error
-			detail = String((error as Error).message).split(round.resumeUrl).join('<resume link>');
-		}
-		if (outcome !== 'retry') await store.markResumed(round.roundKey);
-		const first = round.items[0];
-		events.push({
-			event: outcome === 'retry' ? 'resume-failed' : 'resumed',
-			outcome,
-			detail,
-			workflowId: first.workflowId,
-			workflowName: first.workflowName,
-			executionId: first.executionId,
-			node: first.nodeName,
-			items: round.items.length,
+	const rounds = await store.readyRounds(inbox);
+	const events: Array<IDataObject | undefined> = rounds.map(() => undefined);
+	let next = 0;
+	// a few resumes in flight at once, each round still under its own lease; events keep the rounds' order
+	const worker = async (): Promise<void> => {
+		for (let i = next++; i < rounds.length; i = next++) events[i] = await finishRound(store, rounds[i], request, now);
+	};
+	await Promise.all(Array.from({ length: Math.min(RESUMES_AT_ONCE, rounds.length) }, worker));
+	return events.filter((event): event is IDataObject => event !== undefined);
+}
+
+async function finishRound(
+	store: ReviewStore,
+	round: ReadyRound,
+	request: (options: IHttpRequestOptions) => Promise<ResumeAnswer>,
+	now: Date,
+): Promise<IDataObject | undefined> {
+	if (!(await store.beginResume(round.roundKey, now, RESUME_LEASE_MS))) return undefined;
+	let outcome: ResumeOutcome = 'retry';
+	let detail = '';
+	try {
+		const answer = await request({
+			method: 'POST',
+			url: round.resumeUrl,
+			body: {},
+			json: true,
+			headers: { accept: 'application/json' },
+			returnFullResponse: true,
+			ignoreHttpStatusErrors: true,
+			timeout: 60_000,
 		});
+		outcome = resumeOutcome(answer);
+		detail = `HTTP ${answer.statusCode}`;
+	} catch (error) {
+		// the link itself is never repeated in an error
+		detail = String((error as Error).message).split(round.resumeUrl).join('<resume link>');
 	}
-	return events;
+	if (outcome !== 'retry') await store.markResumed(round.roundKey);
+	const first = round.items[0];
+	return {
+		event: outcome === 'retry' ? 'resume-failed' : 'resumed',
+		outcome,
+		detail,
+		workflowId: first.workflowId,
+		workflowName: first.workflowName,
+		executionId: first.executionId,
+		node: first.nodeName,
+		items: round.items.length,
+	};
 }

@@ -15,12 +15,15 @@ import {
 	applyDecision,
 	applyRelease,
 	compareByDue,
+	isDueSoon,
+	isFresh,
 	matchesFilter,
 	newStoredItem,
 	ReviewStoreError,
 	type ClaimOutcome,
 	type DecideOutcome,
 	type DecisionInput,
+	type DigestItems,
 	type ItemFilter,
 	type ReadyRound,
 	type ReviewStore,
@@ -195,6 +198,27 @@ export class FileReviewStore implements ReviewStore {
 				}
 			}
 			return { result: due.sort(compareByDue), changed: due.length > 0 };
+		});
+	}
+
+	async takeForDigest(inbox: string, now: Date, soonMs: number): Promise<DigestItems> {
+		return await this.update((state) => {
+			const taken: DigestItems = { fresh: [], dueSoon: [] };
+			const at = now.toISOString();
+			for (const item of Object.values(state.items)) {
+				if (item.inbox !== inbox) continue;
+				if (isDueSoon(item, now, soonMs)) {
+					item.dueSoonAnnouncedAt = at;
+					taken.dueSoon.push(item);
+				}
+				if (isFresh(item)) {
+					item.announcedAt = at;
+					taken.fresh.push(item);
+				}
+			}
+			taken.fresh.sort(compareByDue);
+			taken.dueSoon.sort(compareByDue);
+			return { result: taken, changed: taken.fresh.length + taken.dueSoon.length > 0 };
 		});
 	}
 

@@ -21,6 +21,7 @@ import {
 	type ClaimOutcome,
 	type DecideOutcome,
 	type DecisionInput,
+	type DigestItems,
 	type ItemFilter,
 	type ReadyRound,
 	type ReviewStore,
@@ -208,6 +209,27 @@ export class PgReviewStore implements ReviewStore {
 			[inbox, at, at],
 		);
 		return rows.rows.map((r) => r.item).sort(compareByDue);
+	}
+
+	async takeForDigest(inbox: string, now: Date, soonMs: number): Promise<DigestItems> {
+		await this.ensureTables();
+		const at = now.toISOString();
+		// one transaction; each UPDATE re-checks its WHERE on a row another run changed meanwhile, so two runs
+		// never both take an item (the same rules as isDueSoon / isFresh)
+		return await this.transaction(async (client) => {
+			const dueSoon = await client.query<{ item: StoredItem }>(
+				`UPDATE ${this.items} SET item = item || jsonb_build_object('dueSoonAnnouncedAt', $2::text)
+				 WHERE inbox = $1 AND state = 'waiting' AND escalated_at IS NULL AND (item->>'dueSoonAnnouncedAt') IS NULL
+				 AND due_at > $2::timestamptz AND due_at <= $3::timestamptz RETURNING item`,
+				[inbox, at, new Date(now.getTime() + soonMs).toISOString()],
+			);
+			const fresh = await client.query<{ item: StoredItem }>(
+				`UPDATE ${this.items} SET item = item || jsonb_build_object('announcedAt', $2::text)
+				 WHERE inbox = $1 AND state = 'waiting' AND (item->>'announcedAt') IS NULL RETURNING item`,
+				[inbox, at],
+			);
+			return { fresh: fresh.rows.map((r) => r.item).sort(compareByDue), dueSoon: dueSoon.rows.map((r) => r.item).sort(compareByDue) };
+		});
 	}
 
 	async close(): Promise<void> {

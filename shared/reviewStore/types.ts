@@ -82,6 +82,10 @@ export interface StoredItem {
 	verdict: ReviewVerdict | null;
 	decidedAt: string | null;
 	escalatedAt: string | null;
+	/** when a digest listed the item as new (absent until then) */
+	announcedAt?: string | null;
+	/** when a digest listed the item as due soon (absent until then) */
+	dueSoonAnnouncedAt?: string | null;
 }
 
 /** An item as a reviewer may see it: no other reviewer's pending approval. */
@@ -136,6 +140,25 @@ export interface ReadyRound {
 	items: StoredItem[];
 }
 
+/** What one digest run takes from the store: each item comes back once as new and once as due soon, ever. */
+export interface DigestItems {
+	/** waiting items no digest has listed yet */
+	fresh: StoredItem[];
+	/** waiting items, not escalated, due after now and within the window, not listed as due soon yet */
+	dueSoon: StoredItem[];
+}
+
+/** The digest rules, shared by both stores. */
+export function isFresh(item: StoredItem): boolean {
+	return item.state === 'waiting' && !item.announcedAt;
+}
+
+export function isDueSoon(item: StoredItem, now: Date, soonMs: number): boolean {
+	if (item.state !== 'waiting' || item.escalatedAt || item.dueSoonAnnouncedAt || !item.dueAt) return false;
+	const due = Date.parse(item.dueAt);
+	return due > now.getTime() && due <= now.getTime() + soonMs;
+}
+
 export interface ReviewStore {
 	/** records a paused round and its items; adding the same round again changes nothing */
 	addRound(round: RoundInput, items: WaitingItemInput[]): Promise<void>;
@@ -158,6 +181,8 @@ export interface ReviewStore {
 	expire(inbox: string, now: Date): Promise<StoredItem[]>;
 	/** waiting items due at or before now and not escalated yet; marks them escalated and returns them */
 	escalateDue(inbox: string, now: Date): Promise<StoredItem[]>;
+	/** the items a digest run lists (isFresh, isDueSoon), marked as listed in the same change so no run lists them again */
+	takeForDigest(inbox: string, now: Date, soonMs: number): Promise<DigestItems>;
 	close(): Promise<void>;
 }
 
