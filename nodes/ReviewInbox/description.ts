@@ -1,8 +1,8 @@
 /** What the editor shows of the Review Inbox: its address, the inbox and store it serves, and its events output. */
 import { NodeConnectionTypes, type INodeCredentialDescription, type INodeTypeDescription } from 'n8n-workflow';
 
+import { changedAtVersion } from '../../shared/node/versions';
 import { storeCredential, storeProperties } from '../../shared/reviewStore/settings';
-
 
 /** The reviewers who sign in, and the store when it is PostgreSQL. */
 const inboxNodeCredentials: INodeCredentialDescription[] = [{ name: 'governedAiReviewers', required: true }, storeCredential()];
@@ -12,7 +12,7 @@ export const versionDescription: INodeTypeDescription = {
 	name: 'reviewInbox',
 	icon: { light: 'file:reviewInbox.svg', dark: 'file:reviewInbox.dark.svg' },
 	group: ['trigger'],
-	version: [1],
+	version: [1, 2],
 	subtitle: '={{ "Inbox " + $parameter["inboxName"] }}',
 	description: 'One page where signed-in reviewers work through the items waiting at every Human Checkpoint that uses this inbox',
 	defaults: { name: 'Review Inbox' },
@@ -49,14 +49,22 @@ export const versionDescription: INodeTypeDescription = {
 			default: 30,
 			description: 'How long a claim keeps other reviewers off an item',
 		},
-		{
-			displayName: 'Notification URL',
-			name: 'notificationUrl',
-			type: 'string',
-			default: '',
-			placeholder: 'e.g. https://hooks.slack.com/services/...',
-			description: 'Optional. POST one digest per group {text, group, inboxUrl, items} here: a Slack, Teams or Mattermost incoming webhook, or an n8n Webhook that e-mails it. Overdue items are escalated on every inbox request; new items and items due within the hour are listed (each once) when a Schedule Trigger calls GET &lt;inbox URL&gt;?api=escalate.',
-		},
+		// version 2: the digest also lists new items and items due soon
+		...changedAtVersion(
+			2,
+			{
+				displayName: 'Notification URL',
+				name: 'notificationUrl',
+				type: 'string',
+				default: '',
+				placeholder: 'e.g. https://hooks.slack.com/services/...',
+				description: 'Optional. When items pass their due time, POST one digest per group {text, group, inboxUrl, items} here: a Slack, Teams or Mattermost incoming webhook, or an n8n Webhook that e-mails it. Escalation runs on every inbox request; GET &lt;inbox URL&gt;?api=escalate from a Schedule Trigger makes it periodic.',
+			},
+			{
+				description:
+					'Optional. POST one digest per group {text, group, inboxUrl, items} here: a Slack, Teams or Mattermost incoming webhook, or an n8n Webhook that e-mails it. Overdue items are escalated on every inbox request; new items and items due within the hour are listed (each once) when a Schedule Trigger calls GET &lt;inbox URL&gt;?api=escalate.',
+			},
+		),
 		{
 			displayName: 'Record Views',
 			name: 'recordViews',

@@ -108,18 +108,19 @@ export async function handleInboxRequest(this: IWebhookFunctions): Promise<IWebh
 				: undefined;
 
 		// overdue items are escalated (once) and their groups notified, whoever's request comes first
-		// new items and items due soon: only on the periodic call, once per item (store.takeForDigest)
+		// version 2: new items and items due soon too, only on the periodic call, once per item (store.takeForDigest)
 		const escalated = await store.escalateDue(settings.inbox, now);
 		const notificationUrl = String(this.getNodeParameter('notificationUrl', '') ?? '').trim();
 		const periodic = req.method === 'GET' && query.api === 'escalate';
-		const digest = periodic && notificationUrl ? await store.takeForDigest(settings.inbox, now, DUE_SOON_MS) : { fresh: [], dueSoon: [] };
+		const listsNewAndDueSoon = this.getNode().typeVersion >= 2;
+		const digest = periodic && notificationUrl && listsNewAndDueSoon ? await store.takeForDigest(settings.inbox, now, DUE_SOON_MS) : { fresh: [], dueSoon: [] };
 		if (escalated.length || digest.fresh.length || digest.dueSoon.length) {
 			const inboxUrl = String(this.getNodeWebhookUrl('default') ?? path);
 			events.push(...(await escalateAndNotify(escalated, inboxUrl, notificationUrl, async (options) => await this.helpers.httpRequest(options), digest)));
 		}
 
 		if (req.method === 'GET' && query.api === 'escalate') {
-			sendJson(this, { status: 200, body: { status: 'ok', escalated: escalated.length, newItems: digest.fresh.length, dueSoon: digest.dueSoon.length } });
+			sendJson(this, { status: 200, body: { status: 'ok', escalated: escalated.length, ...(listsNewAndDueSoon ? { newItems: digest.fresh.length, dueSoon: digest.dueSoon.length } : {}) } });
 		} else if (req.method === 'POST' && !isJsonBody) {
 			// the sign-in form
 			const name = signInWith(body.name, body.password);
