@@ -36,8 +36,10 @@ import {
 } from './providers';
 import type { ModelRequest } from './providers/types';
 import { redact, type RedactionKind } from './redact';
+import { askThroughCache, requestKey, type RunCache } from './resultCache';
+import { openRunCache } from './node/resultCacheProperties';
 import type { JsonSchema } from './schema/jsonSchemaToZod';
-import { type Answer, askStructured, type CallPolicy, InvalidAnswerError, toModelSchema } from './structured';
+import { type Answer, askStructured, type CallPolicy, InvalidAnswerError } from './structured';
 
 export interface AiOptions {
 	concurrency: number;
@@ -129,6 +131,11 @@ export interface ItemContext {
 	 * runner applies the node's "no valid answer" policy to it.
 	 */
 	ask<S extends z.ZodType>(request: Omit<ModelRequest, 'corrections' | 'schema'>, schema: S, asking: Asking): Promise<Answer<z.infer<S>>>;
+	/**
+	 * Asks once more (AI Classify's further samples): through the result cache when the run has one, else
+	 * straight to the model; an answer that stays invalid throws InvalidAnswerError.
+	 */
+	askAgain<S extends z.ZodType>(request: Omit<ModelRequest, 'corrections' | 'schema'>, schema: S): Promise<Answer<z.infer<S>>>;
 	/** The common part of the result, from the answer (or usage so far) and the node's own part. */
 	result(
 		own: {
@@ -141,7 +148,7 @@ export interface ItemContext {
 			reviewReason?: string;
 			requiresApproval?: boolean;
 		},
-		call: Pick<Answer<unknown>, 'usage' | 'attempts' | 'latencyMs' | 'responseId' | 'model' | 'reused'> | undefined,
+		call: Pick<Answer<unknown>, 'usage' | 'attempts' | 'latencyMs' | 'responseId' | 'model' | 'reused' | 'cached' | 'cachedAt'> | undefined,
 		promptParts: Record<string, unknown>,
 	): AiResult;
 }
@@ -190,6 +197,11 @@ export interface AiStepConfig<P = unknown> extends Partial<StepOutputs> {
 	 * and share its answer; the items that reuse it say so (`reused`) and cost nothing.
 	 */
 	reuseFromVersion?: number;
+	/**
+	 * From this node version on, the node may keep answers in a result cache ("Result Cache",
+	 * shared/node/resultCacheProperties.ts) and answer a request it holds without making it (`cached`).
+	 */
+	resultCacheFromVersion?: number;
 }
 
 /** Answers of one run by request: the first item asks, the others with the same request wait for its answer. */
@@ -213,6 +225,10 @@ export async function runAiStep<P>(ctx: IExecuteFunctions, config: AiStepConfig<
 	const pacers = new Map<string, Pacer>();
 	const shared: SharedAnswers | undefined =
 		config.reuseFromVersion !== undefined && ctx.getNode().typeVersion >= config.reuseFromVersion ? new Map() : undefined;
+	const cache: RunCache | undefined =
+		config.resultCacheFromVersion !== undefined && ctx.getNode().typeVersion >= config.resultCacheFromVersion
+			? await openRunCache(run)
+			: undefined;
 
 	// Items are worked through by a pool a little larger than the request limit (so one waiting out a
 	// retry-after does not idle a slot), not all at once: memory stays flat however many items come in.
@@ -257,13 +273,15 @@ export async function runAiStep<P>(ctx: IExecuteFunctions, config: AiStepConfig<
 				pacer: pacerFor(pacers, `${provider}\u0000${model}`),
 				secrets,
 			};
-			const context = itemContext(ctx, itemIndex, param, made.client, policy, options, config.step, started, shared);
+			const context = itemContext(ctx, itemIndex, param, made.client, policy, options, config.step, started, shared, cache);
 			const outcome = await processItem(config, context, input, prepared, reviewOutput);
 			return { itemIndex, input, resultKey, outcomes: Array.isArray(outcome) ? outcome : [outcome] };
 		} catch (error) {
 			return { itemIndex, input, resultKey, error, secrets, provider, model, started };
 		}
 	});
+	// every request is done: the file store writes the run's new answers now (a failure only loses them for later runs)
+	await cache?.store.close().catch((error: unknown) => cache.warn(`The result cache could not be written: ${errorText(error)}`));
 
 	for (const entry of settled) {
 		const pairedItem = { item: entry.itemIndex };
@@ -358,7 +376,13 @@ function itemContext(
 	step: AiStep,
 	started: number,
 	shared?: SharedAnswers,
+	cache?: RunCache,
 ): ItemContext {
+	/** one request: through the result cache when the run has one */
+	const fresh = async <S extends z.ZodType>(request: Omit<ModelRequest, 'corrections' | 'schema'>, schema: S): Promise<Answer<z.infer<S>>> =>
+		cache
+			? await askThroughCache(cache, requestKey(client, request, schema), client, request, schema, policy)
+			: await askStructured(client, request, schema, policy);
 	return {
 		itemIndex,
 		node: ctx.getNode(),
@@ -391,12 +415,13 @@ function itemContext(
 		},
 		async ask(request, schema, asking) {
 			try {
-				if (!shared) return await askStructured(client, request, schema, policy);
-				return await askOnce(shared, client, request, schema, policy);
+				if (!shared) return await fresh(request, schema);
+				return await askOnce(shared, requestKey(client, request, schema), async () => await fresh(request, schema));
 			} catch (error) {
 				throw error instanceof InvalidAnswerError ? new NoValidAnswer(error, asking) : error;
 			}
 		},
+		askAgain: fresh,
 		result(own, call, promptParts) {
 			const usage = call?.usage ?? emptyUsage();
 			const override = priceOverride(options);
@@ -413,6 +438,7 @@ function itemContext(
 				latencyMs: call?.latencyMs ?? Date.now() - started,
 				promptHash: promptHash({ ...promptParts, provider: client.provider, model: client.model, temperature: options.temperature }),
 				...(call?.reused ? { reused: true } : {}),
+				...(call?.cached ? { cached: true, cachedAt: call.cachedAt } : {}),
 				at: new Date().toISOString(),
 			};
 		},
@@ -429,30 +455,27 @@ function pacerFor(pacers: Map<string, Pacer>, key: string): Pacer {
  * The answer to a request this run has already made (or is making), else a new request. An item that reuses
  * another's answer gets its own copy, with no usage and no attempts of its own, marked `reused`.
  */
-async function askOnce<S extends z.ZodType>(
-	shared: SharedAnswers,
-	client: ModelClient,
-	request: Omit<ModelRequest, 'corrections' | 'schema'>,
-	schema: S,
-	policy: CallPolicy,
-): Promise<Answer<z.infer<S>>> {
-	const key = promptHash({ provider: client.provider, model: client.model, request, schema: toModelSchema(schema) });
+async function askOnce<T>(shared: SharedAnswers, key: string, ask: () => Promise<Answer<T>>): Promise<Answer<T>> {
 	const earlier = shared.get(key);
 	if (!earlier) {
-		const asked = askStructured(client, request, schema, policy);
+		const asked = ask();
 		shared.set(key, asked);
 		return await asked;
 	}
 	const started = Date.now();
 	const answer = await earlier;
 	return {
-		...(structuredClone(answer) as Answer<z.infer<S>>),
+		...(structuredClone(answer) as Answer<T>),
 		usage: emptyUsage(),
 		attempts: 0,
 		reasks: 0,
 		latencyMs: Date.now() - started,
 		reused: true,
 	};
+}
+
+function errorText(error: unknown): string {
+	return error instanceof Error ? error.message : String(error);
 }
 
 function toNodeError(ctx: IExecuteFunctions, error: unknown, itemIndex: number, secrets: string[]): NodeOperationError | NodeApiError {

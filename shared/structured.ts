@@ -58,6 +58,9 @@ export interface Answer<T> {
 	model: string;
 	/** another item of the run asked the same and this is its answer (no request of this item's own) */
 	reused?: boolean;
+	/** the result cache held this answer (stored at `cachedAt`, ISO 8601): no request was made */
+	cached?: boolean;
+	cachedAt?: string;
 }
 
 /** A model answer that stayed invalid after every re-ask. Names the fields that were wrong. */
