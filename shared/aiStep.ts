@@ -131,10 +131,7 @@ export interface ItemContext {
 	 * runner applies the node's "no valid answer" policy to it.
 	 */
 	ask<S extends z.ZodType>(request: Omit<ModelRequest, 'corrections' | 'schema'>, schema: S, asking: Asking): Promise<Answer<z.infer<S>>>;
-	/**
-	 * Asks once more (AI Classify's further samples): through the result cache when the run has one, else
-	 * straight to the model; an answer that stays invalid throws InvalidAnswerError.
-	 */
+	/** Asks once more (further samples), through the run's result cache if any; an invalid answer throws InvalidAnswerError. */
 	askAgain<S extends z.ZodType>(request: Omit<ModelRequest, 'corrections' | 'schema'>, schema: S): Promise<Answer<z.infer<S>>>;
 	/** The common part of the result, from the answer (or usage so far) and the node's own part. */
 	result(
@@ -197,10 +194,7 @@ export interface AiStepConfig<P = unknown> extends Partial<StepOutputs> {
 	 * and share its answer; the items that reuse it say so (`reused`) and cost nothing.
 	 */
 	reuseFromVersion?: number;
-	/**
-	 * From this node version on, the node may keep answers in a result cache ("Result Cache",
-	 * shared/node/resultCacheProperties.ts) and answer a request it holds without making it (`cached`).
-	 */
+	/** From this node version on, the Result Cache option (shared/node/resultCacheProperties.ts): answers kept for re-runs. */
 	resultCacheFromVersion?: number;
 }
 

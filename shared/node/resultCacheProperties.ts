@@ -3,18 +3,13 @@
  * (a file in the n8n user folder, or a PostgreSQL table), and how long an answer is used. Read once per run,
  * from the first item.
  */
-import {
-	NodeOperationError,
-	type ICredentialsDecrypted,
-	type ICredentialTestFunctions,
-	type INodeCredentialDescription,
-	type INodeCredentialTestResult,
-	type INodeProperties,
-} from 'n8n-workflow';
+import { NodeOperationError, type INodeCredentialDescription, type INodeProperties } from 'n8n-workflow';
 
 import type { AiRun } from '../aiStep';
-import { testPgConnection, type PgConnection } from '../../nodes/AuditLog/sinks/pgSink';
-import { DEFAULT_CACHE_TABLE, openResultCache, type ResultCacheSettings, type RunCache } from '../resultCache';
+import { pgCredentialTest, type PgConnection } from '../../nodes/AuditLog/sinks/pgSink';
+import type { ResultCacheSettings, RunCache } from '../resultCache';
+import { cacheFilePath, FileResultCache } from '../resultCache/fileCache';
+import { DEFAULT_CACHE_TABLE, PgResultCache } from '../resultCache/pgCache';
 import { fromVersion } from './versions';
 
 export const RESULT_CACHE_VERSION = 4;
@@ -74,31 +69,19 @@ export function resultCacheProperties(step: 'classify' | 'extract'): INodeProper
 	return properties.map((property) => fromVersion(RESULT_CACHE_VERSION, property));
 }
 
-/** The PostgreSQL credential, asked for only when the cache is on and kept in PostgreSQL. */
+/**
+ * The PostgreSQL credential, asked for only when the cache is on and kept in PostgreSQL. Through `hide`, not
+ * `show`: n8n's editor takes a parameter that credentials `show` on for the node's main auth field and hides it.
+ */
 export const resultCacheCredential: INodeCredentialDescription = {
 	name: CACHE_CREDENTIAL,
 	required: true,
 	testedBy: 'governedAiCachePostgresConnectionTest',
-	// the switch exists from version 4 only, so no earlier version ever asks for it
-	displayOptions: { show: { ...whenOn, resultCacheStore: ['postgres'] } },
+	displayOptions: { hide: { '@version': [1, 2, 3], resultCache: [false], resultCacheStore: ['file'] } },
 };
 
-/** The nodes' `methods`: the credential's test (a database has no HTTP request to test with: connect and run SELECT 1). */
-export const resultCacheMethods = {
-	credentialTest: {
-		async governedAiCachePostgresConnectionTest(
-			this: ICredentialTestFunctions,
-			credential: ICredentialsDecrypted,
-		): Promise<INodeCredentialTestResult> {
-			try {
-				await testPgConnection(credential.data as unknown as PgConnection);
-				return { status: 'OK', message: 'Connection successful' };
-			} catch (error) {
-				return { status: 'Error', message: error instanceof Error ? error.message : String(error) };
-			}
-		},
-	},
-};
+/** The nodes' `methods`: the test of the cache's credential. */
+export const resultCacheMethods = { credentialTest: { governedAiCachePostgresConnectionTest: pgCredentialTest } };
 
 /** The settings, or undefined when the node's version or the switch says no. */
 export function readResultCacheSettings(run: AiRun): ResultCacheSettings | undefined {
@@ -107,9 +90,7 @@ export function readResultCacheSettings(run: AiRun): ResultCacheSettings | undef
 	if (param<boolean>('resultCache', 0, false) !== true) return undefined;
 	const hours = Number(param('resultCacheTtlHours', 0, 24));
 	if (!Number.isFinite(hours) || hours <= 0) {
-		throw new NodeOperationError(ctx.getNode(), `Time to Live (Hours) must be a number above 0, got "${String(param('resultCacheTtlHours', 0, 24))}"`, {
-			itemIndex: 0,
-		});
+		throw new NodeOperationError(ctx.getNode(), `Time to Live (Hours) must be a number above 0, got "${String(hours)}"`, { itemIndex: 0 });
 	}
 	return {
 		store: param<string>('resultCacheStore', 0, 'file') === 'postgres' ? 'postgres' : 'file',
@@ -127,18 +108,16 @@ export async function openRunCache(run: AiRun): Promise<RunCache | undefined> {
 	const { ctx } = run;
 	const settings = readResultCacheSettings(run);
 	if (!settings) return undefined;
+	// once per kind of failure and run, not once per item
 	const warned = new Set<string>();
 	const warn = (message: string) => {
-		// once per kind of failure and run, not once per item
-		const kind = message.slice(0, 60);
-		if (warned.has(kind)) return;
-		warned.add(kind);
-		ctx.logger.warn(`${ctx.getNode().name}: ${message}`);
+		if (!warned.has(message.slice(0, 60))) ctx.logger.warn(`${ctx.getNode().name}: ${message}`);
+		warned.add(message.slice(0, 60));
 	};
 	try {
-		const connection =
-			settings.store === 'postgres' ? ((await ctx.getCredentials(CACHE_CREDENTIAL, 0)) as unknown as PgConnection) : undefined;
-		return { store: openResultCache(settings, connection), warn };
+		if (settings.store === 'file') return { store: new FileResultCache(cacheFilePath(settings.filePath), settings), warn };
+		const connection = (await ctx.getCredentials(CACHE_CREDENTIAL, 0)) as unknown as PgConnection;
+		return { store: new PgResultCache(connection, settings.tableName, settings), warn };
 	} catch (error) {
 		throw new NodeOperationError(ctx.getNode(), `Could not open the result cache: ${error instanceof Error ? error.message : String(error)}`, {
 			itemIndex: 0,

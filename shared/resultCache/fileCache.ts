@@ -13,7 +13,7 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 
 import { withFileLock } from '../../nodes/AuditLog/sinks/fileLock';
-import { type CacheHit, type CacheOptions, isFresh, type ResultCache, ResultCacheError, type StoredAnswer } from './types';
+import { type CacheHit, type CacheOptions, isFresh, type ResultCache, type StoredAnswer } from './types';
 
 export function defaultCacheFolder(env: NodeJS.ProcessEnv = process.env): string {
 	return join(env.N8N_USER_FOLDER || homedir(), '.n8n', 'governed-ai-cache');
@@ -38,10 +38,8 @@ interface FileState {
 	endsWithNewline: boolean;
 }
 
-export interface FileCacheOptions extends CacheOptions {
-	/** rewrite the file only once this many of its lines are expired or replaced (and as many as the live ones) */
-	minDeadLines?: number;
-}
+/** `minDeadLines`: rewrite the file only once this many of its lines are expired or replaced (and as many as the live ones) */
+type FileCacheOptions = CacheOptions & { minDeadLines?: number };
 
 export class FileResultCache implements ResultCache {
 	private state?: Promise<FileState>;
@@ -61,7 +59,7 @@ export class FileResultCache implements ResultCache {
 			text = await fs.readFile(this.path, 'utf8');
 		} catch (error) {
 			if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { entries: new Map(), lines: 0, endsWithNewline: true };
-			throw new ResultCacheError(`The result cache ${this.path} could not be read: ${(error as Error).message}`);
+			throw new Error(`The result cache ${this.path} could not be read: ${(error as Error).message}`);
 		}
 		const entries = new Map<string, Line>();
 		let lines = 0;

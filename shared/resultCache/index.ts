@@ -5,18 +5,12 @@
  */
 import type { z } from 'zod/v4';
 
-import type { PgConnection } from '../../nodes/AuditLog/sinks/pgSink';
 import { emptyUsage } from '../cost';
 import { promptHash } from '../hash';
 import type { ModelClient, ModelRequest } from '../providers/types';
 import { type Answer, askStructured, type CallPolicy, toModelSchema } from '../structured';
-import { cacheFilePath, FileResultCache } from './fileCache';
-import { DEFAULT_CACHE_TABLE, PgResultCache } from './pgCache';
-import type { CacheOptions, ResultCache, StoredAnswer } from './types';
+import type { ResultCache, StoredAnswer } from './types';
 
-export { cacheFilePath, defaultCacheFolder, FileResultCache } from './fileCache';
-export { DEFAULT_CACHE_TABLE, PgResultCache } from './pgCache';
-export type { CacheHit, ResultCache, StoredAnswer } from './types';
 
 export interface ResultCacheSettings {
 	store: 'file' | 'postgres';
@@ -24,19 +18,6 @@ export interface ResultCacheSettings {
 	filePath: string;
 	tableName: string;
 	ttlMs: number;
-}
-
-export function openResultCache(
-	settings: ResultCacheSettings,
-	connection: PgConnection | undefined,
-	options: Omit<CacheOptions, 'ttlMs'> = {},
-): ResultCache {
-	const cacheOptions = { ...options, ttlMs: settings.ttlMs };
-	if (settings.store === 'postgres') {
-		if (!connection) throw new Error('The PostgreSQL result cache needs a connection');
-		return new PgResultCache(connection, settings.tableName || DEFAULT_CACHE_TABLE, cacheOptions);
-	}
-	return new FileResultCache(cacheFilePath(settings.filePath), cacheOptions);
 }
 
 /**
@@ -49,15 +30,8 @@ export function requestKey(client: ModelClient, request: Omit<ModelRequest, 'cor
 }
 
 /** What the store keeps of an answer: not its usage, attempts or latency, which were this run's. */
-export function toStored(answer: Answer<unknown>): StoredAnswer {
-	return {
-		value: answer.value,
-		samples: answer.samples,
-		...(answer.logprobs ? { logprobs: answer.logprobs } : {}),
-		text: answer.text,
-		model: answer.model,
-		...(answer.responseId ? { responseId: answer.responseId } : {}),
-	};
+export function toStored({ value, samples, logprobs, text, model, responseId }: Answer<unknown>): StoredAnswer {
+	return { value, samples, text, model, ...(logprobs ? { logprobs } : {}), ...(responseId ? { responseId } : {}) };
 }
 
 /** A run's cache: the store, and where its failures are reported (once each kind, not once per item). */

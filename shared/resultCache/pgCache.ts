@@ -8,7 +8,7 @@
  */
 import { Pool } from 'pg';
 
-import { poolConfig, quoteTableName, type PgConnection } from '../../nodes/AuditLog/sinks/pgSink';
+import { inTransaction, poolConfig, quoteTableName, type PgConnection } from '../../nodes/AuditLog/sinks/pgSink';
 import { type CacheHit, type CacheOptions, isFresh, type ResultCache, type StoredAnswer } from './types';
 
 export const DEFAULT_CACHE_TABLE = 'governed_ai_result_cache';
@@ -37,22 +37,14 @@ export class PgResultCache implements ResultCache {
 		this.ready ??= (async () => {
 			const exists = await this.pool.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [this.table]);
 			if (!exists.rows[0]?.t) {
-				const client = await this.pool.connect();
-				try {
-					await client.query('BEGIN');
+				await inTransaction(this.pool, async (client) => {
 					await client.query('SELECT pg_advisory_xact_lock(hashtext($1), 3)', [this.plain]);
 					await client.query(
 						`CREATE TABLE IF NOT EXISTS ${this.table} (key text PRIMARY KEY, answer jsonb NOT NULL, stored_at bigint NOT NULL, expires_at bigint NOT NULL)`,
 					);
-					const index = quoteTableName(`${this.plain.split('.').pop()!.slice(0, 52)}_expires`).split('.').pop()!;
+					const index = quoteTableName(`${this.plain.split('.').pop()!.slice(0, 52)}_expires`);
 					await client.query(`CREATE INDEX IF NOT EXISTS ${index} ON ${this.table} (expires_at)`);
-					await client.query('COMMIT');
-				} catch (error) {
-					await client.query('ROLLBACK').catch(() => undefined);
-					throw error;
-				} finally {
-					client.release();
-				}
+				});
 			}
 			await this.pool.query(`DELETE FROM ${this.table} WHERE expires_at <= $1`, [this.now()]);
 		})();

@@ -40,13 +40,6 @@ export interface CacheOptions {
 	now?: () => number;
 }
 
-export class ResultCacheError extends Error {
-	constructor(message: string) {
-		super(message);
-		this.name = 'ResultCacheError';
-	}
-}
-
 /** An entry is used while younger than the run's time to live and before the expiry it was stored with. */
 export function isFresh(storedAt: number, expiresAt: number, ttlMs: number, now: number): boolean {
 	return now < expiresAt && now - storedAt < ttlMs;

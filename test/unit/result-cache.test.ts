@@ -18,7 +18,9 @@ import { AiClassify } from '../../nodes/AiClassify/AiClassify.node';
 import { AiExtract } from '../../nodes/AiExtract/AiExtract.node';
 import { poolConfig, type PgConnection } from '../../nodes/AuditLog/sinks/pgSink';
 import { exactStepResultSchema } from '../../shared/contract';
-import { FileResultCache, PgResultCache, type ResultCache, type StoredAnswer } from '../../shared/resultCache';
+import { FileResultCache } from '../../shared/resultCache/fileCache';
+import { PgResultCache } from '../../shared/resultCache/pgCache';
+import type { ResultCache, StoredAnswer } from '../../shared/resultCache/types';
 import { startProviderServer, type ProviderServer } from '../provider-server';
 import { providerCredentials, runNode } from './helpers/engine';
 
