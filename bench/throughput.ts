@@ -7,10 +7,13 @@
  *            with Continue On Fail (so it delivers what it can), side by side
  *   repeats  1,000 tickets of which 30 % repeat an earlier text: AI Classify version 3 (one request per distinct
  *            text) against version 2 (one per item), 250 ms latency, no rate limit
+ *   cache    the same 1,000 tickets through AI Classify version 4 with the Result Cache on (a file of its own):
+ *            a first run with the cache empty, then a re-run that finds every answer in it
  *
  * Prints the figures, writes bench/out/throughput.json and replaces the "throughput" section of
  * bench/RESULTS.md (between its markers). Figures are printed, never asserted.
- * Run from the repository root: node -r ./scripts/register-ts.js bench/throughput.ts [--quick]
+ * Run from the repository root: node -r ./scripts/register-ts.js bench/throughput.ts [--quick] [--cache-only]
+ * (--cache-only: the cache scenario alone, printed and written to bench/out, RESULTS.md left as it is)
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -77,6 +80,7 @@ function row(f: RunFigures, ideal: number | null, tokensPerRequest?: number): st
 
 async function main(): Promise<void> {
 	const quick = process.argv.includes('--quick');
+	const cacheOnly = process.argv.includes('--cache-only');
 	const n = quick ? 150 : 1000;
 	const started = new Date();
 	let server: ProviderServer | undefined;
@@ -92,6 +96,11 @@ async function main(): Promise<void> {
 			{ ...CREDENTIALS.n8n, data: { apiKey: 'sk-bench-local', url: server.openaiBaseUrl } },
 		]);
 
+		if (cacheOnly) {
+			lines.push(...(await cacheScenario(n8n, server, repeatingTickets(n, 0.3), figures)));
+			writeOut(quick, cacheOnly, figures, lines);
+			return;
+		}
 		// pacing at 600 requests/minute and 150,000 tokens/minute; version 2 asks once per item (version 3 would
 		// share the answers of the tickets whose texts happen to repeat, and make fewer requests than items)
 		const records = tickets(n);
@@ -177,17 +186,58 @@ async function main(): Promise<void> {
 			row(v2, null),
 			'',
 			`- requests: ${v3.requests} with version 3 against ${v2.requests} with version 2: ${(100 - (100 * v3.requests) / Math.max(1, v2.requests)).toFixed(1)} % fewer (target 30 %); the ${n - distinctTexts} items that reused an answer say \`reused: true\` and cost nothing`,
+			'',
+			...(await cacheScenario(n8n, server, repeating, figures)),
 		);
 	} finally {
 		await n8n?.stop();
 		await server?.close();
 	}
+	if (!cacheOnly) writeOut(quick, cacheOnly, figures, lines);
+}
+
+function writeOut(quick: boolean, cacheOnly: boolean, figures: Record<string, unknown>, lines: string[]): void {
 	const outDir = path.join(REPO_ROOT, 'bench', 'out');
 	fs.mkdirSync(outDir, { recursive: true });
-	fs.writeFileSync(path.join(outDir, quick ? 'throughput-quick.json' : 'throughput.json'), JSON.stringify(figures, null, 2) + '\n');
+	const outName = cacheOnly ? 'throughput-cache' : 'throughput';
+	fs.writeFileSync(path.join(outDir, `${outName}${quick ? '-quick' : ''}.json`), JSON.stringify(figures, null, 2) + '\n');
 	const section = lines.join('\n');
 	console.log(`\n${section}`);
-	if (!quick) replaceSection(path.join(REPO_ROOT, 'bench', 'RESULTS.md'), 'throughput', section);
+	if (!quick && !cacheOnly) replaceSection(path.join(REPO_ROOT, 'bench', 'RESULTS.md'), 'throughput', section);
+}
+
+/** The re-run with the Result Cache on: the table's rows and notes. */
+async function cacheScenario(n8n: N8n, server: ProviderServer, records: Ticket[], figures: Record<string, unknown>): Promise<string[]> {
+	const cacheFile = path.join(os.tmpdir(), `governed-ai-bench-cache-${process.pid}-${Date.now()}.jsonl`);
+	const run = async (label: string) =>
+		await measure(n8n, server, {
+			scenario: 'cache',
+			side: 'aiClassify',
+			latencyMs: LATENCY_MS,
+			rpm: 0,
+			records,
+			extras: { typeVersion: 4, parameters: { resultCache: true, resultCacheFilePath: cacheFile } },
+			label,
+		});
+	try {
+		const cold = await run('version 4, Result Cache on, first run (cache empty)');
+		log(`cache, first run: ${JSON.stringify(cold)}`);
+		const warm = await run('version 4, Result Cache on, re-run');
+		log(`cache, re-run: ${JSON.stringify(warm)}`);
+		const entries = fs.readFileSync(cacheFile, 'utf8').split('\n').filter(Boolean).length;
+		figures.cache = { cold, warm, entries, cacheFileBytes: fs.statSync(cacheFile).size };
+		return [
+			`### A re-run of the same ${records.length} tickets with the Result Cache on (file store), no rate limit`,
+			'',
+			'| node | setting | node time | out / lost | correct | requests | 429 (share) | tokens / request | ideal time | % of ideal | peak memory |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+			row(cold, null),
+			row(warm, null),
+			'',
+			`- the first run asks once per distinct text (${cold.requests} requests) and stores ${entries} answers (${(fs.statSync(cacheFile).size / 1024).toFixed(0)} KB: a hash and the answer each, no text); the re-run makes ${warm.requests} requests, every result says \`cached: true\` and costs 0; node time ${warm.nodeSeconds?.toFixed(1)} s against ${cold.nodeSeconds?.toFixed(1)} s`,
+		];
+	} finally {
+		fs.rmSync(cacheFile, { force: true });
+	}
 }
 
 /** Replaces the text between `<!-- name:start -->` and `<!-- name:end -->` (appended when missing). */

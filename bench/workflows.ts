@@ -69,6 +69,8 @@ export interface WorkflowExtras {
 	typeVersion?: number;
 	/** the node under test continues on fail (n8n's node then delivers what it can instead of stopping the run) */
 	continueOnFail?: boolean;
+	/** more parameters of our node (e.g. the Result Cache's) */
+	parameters?: Record<string, unknown>;
 }
 
 export function workflow(side: Side, records: object[], concurrency?: number, extras: WorkflowExtras = {}): object {
@@ -91,6 +93,7 @@ export function workflow(side: Side, records: object[], concurrency?: number, ex
 						text: '={{ $json.text }}',
 						categories: { category: CATEGORIES.map((c) => ({ name: c.name, description: c.description })) },
 						options: oursOptions,
+						...extras.parameters,
 					},
 					{ credentials: oursCredentials },
 				),
