@@ -2,8 +2,8 @@
 import type { INodeProperties, INodeTypeDescription } from 'n8n-workflow';
 
 import { aiInputs, aiOptionsProperty, providerProperties, resultKeyProperty } from '../../shared/node/aiProperties';
-import { aiCredentialsWithCorrections, correctionsProperties } from '../../shared/node/correctionsProperties';
-import { resultCacheCredential, resultCacheProperties } from '../../shared/node/resultCacheProperties';
+import { correctionsProperties } from '../../shared/node/correctionsProperties';
+import { aiCredentialsWithStores, resultCacheProperties } from '../../shared/node/resultCacheProperties';
 import { changedAtVersion, outputsFrom } from '../../shared/node/versions';
 
 /** One output per category plus "Needs Review", or a single output. Runs in the editor: self-contained. */
@@ -68,7 +68,7 @@ export const versionDescription: INodeTypeDescription = {
 	defaults: { name: 'AI Classify' },
 	inputs: aiInputs,
 	outputs: outputsFrom(configuredOutputs),
-	credentials: [...aiCredentialsWithCorrections, resultCacheCredential],
+	credentials: aiCredentialsWithStores,
 	properties: [
 		...providerProperties,
 		{

@@ -2,8 +2,8 @@
 import { NodeConnectionTypes, type INodeProperties, type INodePropertyCollection, type INodeTypeDescription } from 'n8n-workflow';
 
 import { aiInputs, aiOptionsProperty, providerProperties, resultKeyProperty } from '../../shared/node/aiProperties';
-import { aiCredentialsWithCorrections, correctionsProperties } from '../../shared/node/correctionsProperties';
-import { resultCacheCredential, resultCacheProperties } from '../../shared/node/resultCacheProperties';
+import { correctionsProperties } from '../../shared/node/correctionsProperties';
+import { aiCredentialsWithStores, resultCacheProperties } from '../../shared/node/resultCacheProperties';
 import { changedAtVersion } from '../../shared/node/versions';
 
 const EXAMPLE_SCHEMA = JSON.stringify(
@@ -115,7 +115,7 @@ export const versionDescription: INodeTypeDescription = {
 	inputs: aiInputs,
 	outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main],
 	outputNames: ['Extracted', 'Needs Review'],
-	credentials: [...aiCredentialsWithCorrections, resultCacheCredential],
+	credentials: aiCredentialsWithStores,
 	properties: [
 		...providerProperties,
 		{

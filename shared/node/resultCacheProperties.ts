@@ -6,6 +6,7 @@
 import { NodeOperationError, type INodeCredentialDescription, type INodeProperties } from 'n8n-workflow';
 
 import type { AiRun } from '../aiStep';
+import { aiCredentialsWithCorrections } from './correctionsProperties';
 import { pgCredentialTest, type PgConnection } from '../../nodes/AuditLog/sinks/pgSink';
 import type { ResultCacheSettings, RunCache } from '../resultCache';
 import { cacheFilePath, FileResultCache } from '../resultCache/fileCache';
@@ -79,6 +80,9 @@ export const resultCacheCredential: INodeCredentialDescription = {
 	testedBy: 'governedAiCachePostgresConnectionTest',
 	displayOptions: { hide: { '@version': [1, 2, 3], resultCache: [false], resultCacheStore: ['file'] } },
 };
+
+/** AI Classify's and AI Extract's credentials: the provider's, Learn From Corrections' and the cache's PostgreSQL ones. */
+export const aiCredentialsWithStores = [...aiCredentialsWithCorrections, resultCacheCredential];
 
 /** The nodes' `methods`: the test of the cache's credential. */
 export const resultCacheMethods = { credentialTest: { governedAiCachePostgresConnectionTest: pgCredentialTest } };
