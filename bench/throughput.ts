@@ -233,7 +233,7 @@ async function cacheScenario(n8n: N8n, server: ProviderServer, records: Ticket[]
 			row(cold, null),
 			row(warm, null),
 			'',
-			`- the first run asks once per distinct text (${cold.requests} requests) and stores ${entries} answers (${(fs.statSync(cacheFile).size / 1024).toFixed(0)} KB: a hash and the answer each, no text); the re-run makes ${warm.requests} requests, every result says \`cached: true\` and costs 0; node time ${warm.nodeSeconds?.toFixed(1)} s against ${cold.nodeSeconds?.toFixed(1)} s`,
+			`- the first run asks once per distinct text (${cold.requests} requests) and stores ${entries} answers (${(fs.statSync(cacheFile).size / 1024).toFixed(0)} KB: a hash and the answer each, no text); the re-run makes ${warm.requests} requests (its results say \`cached: true\` and cost 0: checked by test/unit/result-cache.test.ts and test/e2e/result-cache.test.ts); node time ${warm.nodeSeconds?.toFixed(1)} s against ${cold.nodeSeconds?.toFixed(1)} s`,
 		];
 	} finally {
 		fs.rmSync(cacheFile, { force: true });
