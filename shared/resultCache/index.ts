@@ -1,6 +1,6 @@
 /**
- * The result cache as the AI step runner uses it: open the store the node names, look a request up before it
- * is made, keep the answer after. A store that cannot be read or written never fails an item: the item asks
+ * The result cache as the AI step runner uses it (the node's store is opened by shared/node/resultCacheProperties.ts):
+ * look a request up before it is made, keep the answer after. A store that cannot be read or written never fails an item: the item asks
  * the model as if there were no cache, and the run logs a warning.
  */
 import type { z } from 'zod/v4';
@@ -10,7 +10,6 @@ import { promptHash } from '../hash';
 import type { ModelClient, ModelRequest } from '../providers/types';
 import { type Answer, askStructured, type CallPolicy, toModelSchema } from '../structured';
 import type { ResultCache, StoredAnswer } from './types';
-
 
 export interface ResultCacheSettings {
 	store: 'file' | 'postgres';
