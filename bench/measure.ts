@@ -11,7 +11,7 @@ import { CATEGORIES, type Invoice, type Ticket } from './data';
 import { NODE_UNDER_TEST, type Side, workflow, type WorkflowExtras } from './workflows';
 
 export interface RunSettings {
-	scenario: 'triage' | 'extract' | 'overhead' | 'pacing' | 'repeats';
+	scenario: 'triage' | 'extract' | 'overhead' | 'pacing' | 'repeats' | 'cache';
 	side: Side;
 	/** undefined: every option at its default */
 	concurrency?: number;

@@ -9,11 +9,14 @@
  *            text) against version 2 (one per item), 250 ms latency, no rate limit
  *   several  1,000 tickets at the same limits as pacing: AI Classify version 4 with 10 items per request against
  *            1 item per request (prompt tokens per item, node time, the same label item by item)
+ *   cache    the same 1,000 tickets through AI Classify version 4 with the Result Cache on (a file of its own):
+ *            a first run with the cache empty, then a re-run that finds every answer in it
  *
  * `--several` runs only the last and replaces only its part of the section (between its own markers).
  * Prints the figures, writes bench/out/throughput.json and replaces the "throughput" section of
  * bench/RESULTS.md (between its markers). Figures are printed, never asserted.
- * Run from the repository root: node -r ./scripts/register-ts.js bench/throughput.ts [--quick]
+ * Run from the repository root: node -r ./scripts/register-ts.js bench/throughput.ts [--quick] [--cache-only]
+ * (--cache-only: the cache scenario alone, printed and written to bench/out, RESULTS.md left as it is)
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -147,6 +150,7 @@ async function several(n8n: N8n, server: ProviderServer, n: number, figures: Rec
 async function main(): Promise<void> {
 	const quick = process.argv.includes('--quick');
 	const onlySeveral = process.argv.includes('--several');
+	const cacheOnly = process.argv.includes('--cache-only');
 	const n = quick ? 150 : 1000;
 	const started = new Date();
 	let server: ProviderServer | undefined;
@@ -162,16 +166,17 @@ async function main(): Promise<void> {
 			{ ...CREDENTIALS.n8n, data: { apiKey: 'sk-bench-local', url: server.openaiBaseUrl } },
 		]);
 
-		if (onlySeveral) lines.push(...(await several(n8n, server, n, figures)));
+		if (cacheOnly) lines.push(...(await cacheScenario(n8n, server, repeatingTickets(n, 0.3), figures)));
+		else if (onlySeveral) lines.push(...(await several(n8n, server, n, figures)));
 		else lines.push(...(await pacingAndRepeats(n8n, server, n, started, figures)));
 	} finally {
 		await n8n?.stop();
 		await server?.close();
 	}
-	writeOut(lines, quick, onlySeveral, figures);
+	writeOut(lines, quick, onlySeveral ? 'throughput-several' : cacheOnly ? 'throughput-cache' : 'throughput', figures);
 }
 
-/** The pacing and repeats scenarios (and the several scenario's part in its markers): the whole section's lines. */
+/** The pacing, repeats and cache scenarios (and the several scenario's part in its markers): the whole section's lines. */
 async function pacingAndRepeats(n8n: N8n, server: ProviderServer, n: number, started: Date, figures: Record<string, unknown>): Promise<string[]> {
 	const lines: string[] = [];
 	{
@@ -261,6 +266,8 @@ async function pacingAndRepeats(n8n: N8n, server: ProviderServer, n: number, sta
 			'',
 			`- requests: ${v3.requests} with version 3 against ${v2.requests} with version 2: ${(100 - (100 * v3.requests) / Math.max(1, v2.requests)).toFixed(1)} % fewer (target 30 %); the ${n - distinctTexts} items that reused an answer say \`reused: true\` and cost nothing`,
 			'',
+			...(await cacheScenario(n8n, server, repeating, figures)),
+			'',
 			'<!-- throughput-several:start -->',
 			...(await several(n8n, server, n, figures)),
 			'<!-- throughput-several:end -->',
@@ -269,14 +276,51 @@ async function pacingAndRepeats(n8n: N8n, server: ProviderServer, n: number, sta
 	return lines;
 }
 
-function writeOut(lines: string[], quick: boolean, onlySeveral: boolean, figures: Record<string, unknown>): void {
+/**
+ * The figures to bench/out/<name>.json, and the section's lines into RESULTS.md between its markers; the cache
+ * scenario alone (--cache-only) writes only its figures (its rows are part of the throughput section).
+ */
+function writeOut(lines: string[], quick: boolean, name: 'throughput' | 'throughput-several' | 'throughput-cache', figures: Record<string, unknown>): void {
 	const outDir = path.join(REPO_ROOT, 'bench', 'out');
 	fs.mkdirSync(outDir, { recursive: true });
-	const name = `throughput${onlySeveral ? '-several' : ''}${quick ? '-quick' : ''}.json`;
-	fs.writeFileSync(path.join(outDir, name), JSON.stringify(figures, null, 2) + '\n');
+	fs.writeFileSync(path.join(outDir, `${name}${quick ? '-quick' : ''}.json`), JSON.stringify(figures, null, 2) + '\n');
 	const section = lines.join('\n');
 	console.log(`\n${section}`);
-	if (!quick) replaceSection(path.join(REPO_ROOT, 'bench', 'RESULTS.md'), onlySeveral ? 'throughput-several' : 'throughput', section);
+	if (!quick && name !== 'throughput-cache') replaceSection(path.join(REPO_ROOT, 'bench', 'RESULTS.md'), name, section);
+}
+
+/** The re-run with the Result Cache on: the table's rows and notes. */
+async function cacheScenario(n8n: N8n, server: ProviderServer, records: Ticket[], figures: Record<string, unknown>): Promise<string[]> {
+	const cacheFile = path.join(os.tmpdir(), `governed-ai-bench-cache-${process.pid}-${Date.now()}.jsonl`);
+	const run = async (label: string) =>
+		await measure(n8n, server, {
+			scenario: 'cache',
+			side: 'aiClassify',
+			latencyMs: LATENCY_MS,
+			rpm: 0,
+			records,
+			extras: { typeVersion: 4, parameters: { resultCache: true, resultCacheFilePath: cacheFile } },
+			label,
+		});
+	try {
+		const cold = await run('version 4, Result Cache on, first run (cache empty)');
+		log(`cache, first run: ${JSON.stringify(cold)}`);
+		const warm = await run('version 4, Result Cache on, re-run');
+		log(`cache, re-run: ${JSON.stringify(warm)}`);
+		const entries = fs.readFileSync(cacheFile, 'utf8').split('\n').filter(Boolean).length;
+		figures.cache = { cold, warm, entries, cacheFileBytes: fs.statSync(cacheFile).size };
+		return [
+			`### A re-run of the same ${records.length} tickets with the Result Cache on (file store), no rate limit`,
+			'',
+			'| node | setting | node time | out / lost | correct | requests | 429 (share) | tokens / request | ideal time | % of ideal | peak memory |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+			row(cold, null),
+			row(warm, null),
+			'',
+			`- the first run asks once per distinct text (${cold.requests} requests) and stores ${entries} answers (${(fs.statSync(cacheFile).size / 1024).toFixed(0)} KB: a hash and the answer each, no text); the re-run makes ${warm.requests} requests (its results say \`cached: true\` and cost 0: checked by test/unit/result-cache.test.ts and test/e2e/result-cache.test.ts); node time ${warm.nodeSeconds?.toFixed(1)} s against ${cold.nodeSeconds?.toFixed(1)} s`,
+		];
+	} finally {
+		fs.rmSync(cacheFile, { force: true });
+	}
 }
 
 /** Replaces the text between `<!-- name:start -->` and `<!-- name:end -->` (appended when missing). */

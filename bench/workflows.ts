@@ -73,6 +73,8 @@ export interface WorkflowExtras {
 	continueOnFail?: boolean;
 	/** AI Classify version 4: Options → Items per Request */
 	itemsPerRequest?: number;
+	/** more parameters of our node (e.g. the Result Cache's) */
+	parameters?: Record<string, unknown>;
 }
 
 export function workflow(side: Side, records: object[], concurrency?: number, extras: WorkflowExtras = {}): object {
@@ -98,6 +100,7 @@ export function workflow(side: Side, records: object[], concurrency?: number, ex
 						text: '={{ $json.text }}',
 						categories: { category: CATEGORIES.map((c) => ({ name: c.name, description: c.description })) },
 						options: oursOptions,
+						...extras.parameters,
 					},
 					{ credentials: oursCredentials },
 				),

@@ -43,6 +43,11 @@ export const ACCEPTED = [
 		/^credentials\/GovernedAiPostgres\.credentials\.ts$/,
 		'tested by the Audit Log node (testedBy: governedAiPostgresConnectionTest, in nodes/AuditLog/description.ts); the rule looks for testedBy in the *.node.ts files only',
 	],
+	[
+		'@n8n/community-nodes/credential-test-required',
+		/^credentials\/GovernedAiCachePostgres\.credentials\.ts$/,
+		'tested by AI Classify and AI Extract (testedBy: governedAiCachePostgresConnectionTest, in shared/node/resultCacheProperties.ts); the rule looks for testedBy in the *.node.ts files only',
+	],
 	['n8n-nodes-base/node-filename-against-convention', /^nodes\/[^/]+\/description\.ts$/, 'the same layout: description.ts holds the node class description'],
 	[
 		'n8n-nodes-base/node-class-description-credentials-name-unsuffixed',

@@ -36,8 +36,10 @@ import {
 } from './providers';
 import type { ModelRequest } from './providers/types';
 import { redact, type RedactionKind } from './redact';
+import { askThroughCache, requestKey, type RunCache } from './resultCache';
+import { openRunCache } from './node/resultCacheProperties';
 import type { JsonSchema } from './schema/jsonSchemaToZod';
-import { type Answer, askStructured, type CallPolicy, InvalidAnswerError, toModelSchema } from './structured';
+import { type Answer, askStructured, type CallPolicy, InvalidAnswerError } from './structured';
 import { SEVERAL_ITEMS_PROMPT } from './batch/fence';
 import { MAX_ITEMS_PER_REQUEST, SeveralItems } from './batch/severalItems';
 
@@ -134,6 +136,8 @@ export interface ItemContext {
 	 * runner applies the node's "no valid answer" policy to it.
 	 */
 	ask<S extends z.ZodType>(request: Omit<ModelRequest, 'corrections' | 'schema'>, schema: S, asking: Asking): Promise<Answer<z.infer<S>>>;
+	/** Asks once more (further samples), through the run's result cache if any; an invalid answer throws InvalidAnswerError. */
+	askAgain<S extends z.ZodType>(request: Omit<ModelRequest, 'corrections' | 'schema'>, schema: S): Promise<Answer<z.infer<S>>>;
 	/** The common part of the result, from the answer (or usage so far) and the node's own part. */
 	result(
 		own: {
@@ -146,7 +150,7 @@ export interface ItemContext {
 			reviewReason?: string;
 			requiresApproval?: boolean;
 		},
-		call: Pick<Answer<unknown>, 'usage' | 'attempts' | 'latencyMs' | 'responseId' | 'model' | 'reused' | 'batch'> | undefined,
+		call: Pick<Answer<unknown>, 'usage' | 'attempts' | 'latencyMs' | 'responseId' | 'model' | 'reused' | 'batch' | 'cached' | 'cachedAt'> | undefined,
 		promptParts: Record<string, unknown>,
 	): AiResult;
 }
@@ -200,6 +204,8 @@ export interface AiStepConfig<P = unknown> extends Partial<StepOutputs> {
 	 * request (shared/batch/severalItems.ts); each item still gets its own answer, confidence and result.
 	 */
 	severalItemsFromVersion?: number;
+	/** From this node version on, the Result Cache option (shared/node/resultCacheProperties.ts): answers kept for re-runs. */
+	resultCacheFromVersion?: number;
 }
 
 /** Answers of one run by request: the first item asks, the others with the same request wait for its answer. */
@@ -223,6 +229,10 @@ export async function runAiStep<P>(ctx: IExecuteFunctions, config: AiStepConfig<
 	const pacers = new Map<string, Pacer>();
 	const shared: SharedAnswers | undefined =
 		config.reuseFromVersion !== undefined && ctx.getNode().typeVersion >= config.reuseFromVersion ? new Map() : undefined;
+	const cache: RunCache | undefined =
+		config.resultCacheFromVersion !== undefined && ctx.getNode().typeVersion >= config.resultCacheFromVersion
+			? await openRunCache(run)
+			: undefined;
 
 	const perRequest =
 		config.severalItemsFromVersion !== undefined && ctx.getNode().typeVersion >= config.severalItemsFromVersion
@@ -270,7 +280,7 @@ export async function runAiStep<P>(ctx: IExecuteFunctions, config: AiStepConfig<
 				pacer: pacerFor(pacers, `${provider}\u0000${model}`),
 				secrets,
 			};
-			const context = itemContext(ctx, itemIndex, param, made.client, policy, options, config.step, started, shared, several);
+			const context = itemContext(ctx, itemIndex, param, made.client, policy, options, config.step, started, shared, cache, several);
 			const outcome = await processItem(config, context, input, prepared, reviewOutput);
 			return { itemIndex, input, resultKey, outcomes: Array.isArray(outcome) ? outcome : [outcome] };
 		} catch (error) {
@@ -294,6 +304,8 @@ export async function runAiStep<P>(ctx: IExecuteFunctions, config: AiStepConfig<
 						return await Promise.all(members.map(async (itemIndex) => await work(itemIndex, several)));
 					})
 				).flat();
+	// every request is done: the file store writes the run's new answers now (a failure only loses them for later runs)
+	await cache?.store.close().catch((error: unknown) => cache.warn(`The result cache could not be written: ${errorText(error)}`));
 
 	for (const entry of settled) {
 		const pairedItem = { item: entry.itemIndex };
@@ -388,8 +400,18 @@ function itemContext(
 	step: AiStep,
 	started: number,
 	shared?: SharedAnswers,
+	cache?: RunCache,
 	several?: SeveralItems,
 ): ItemContext {
+	/** one request: through the result cache when the run has one */
+	const fresh = async <S extends z.ZodType>(
+		request: Omit<ModelRequest, 'corrections' | 'schema'>,
+		schema: S,
+		ask: () => Promise<Answer<z.infer<S>>> = async () => await askStructured(client, request, schema, policy),
+		/** the item makes no request after all (a stored answer): its group of several must not wait for it */
+		answeredFromCache: () => void = () => {},
+	): Promise<Answer<z.infer<S>>> =>
+		cache ? await askThroughCache(cache, requestKey(client, request, schema), schema, ask, answeredFromCache) : await ask();
 	return {
 		itemIndex,
 		node: ctx.getNode(),
@@ -422,16 +444,22 @@ function itemContext(
 		},
 		async ask(request, schema, asking) {
 			try {
-				const ask = () =>
-					several && SeveralItems.accepts(schema)
-						? several.ask(itemIndex, client, policy, request, schema)
-						: askStructured(client, request, schema, policy);
-				if (!shared) return await ask();
-				return await askOnce(shared, client, request, schema, ask, () => several?.leave(itemIndex));
+				// alone, or with the other items of its group; through the result cache either way
+				const leave = () => several?.leave(itemIndex);
+				const asked = () =>
+					fresh(
+						request,
+						schema,
+						several && SeveralItems.accepts(schema) ? async () => await several.ask(itemIndex, client, policy, request, schema) : undefined,
+						leave,
+					);
+				if (!shared) return await asked();
+				return await askOnce(shared, requestKey(client, request, schema), asked, leave);
 			} catch (error) {
 				throw error instanceof InvalidAnswerError ? new NoValidAnswer(error, asking) : error;
 			}
 		},
+		askAgain: async (request, schema) => await fresh(request, schema),
 		result(own, call, promptParts) {
 			const usage = call?.usage ?? emptyUsage();
 			const override = priceOverride(options);
@@ -456,6 +484,7 @@ function itemContext(
 				}),
 				...(call?.reused ? { reused: true } : {}),
 				...(call?.batch ? { itemsInRequest: call.batch.items, ...(call.batch.askedAlone ? { askedAlone: true } : {}) } : {}),
+				...(call?.cached ? { cached: true, cachedAt: call.cachedAt } : {}),
 				at: new Date().toISOString(),
 			};
 		},
@@ -472,15 +501,7 @@ function pacerFor(pacers: Map<string, Pacer>, key: string): Pacer {
  * The answer to a request this run has already made (or is making), else a new request. An item that reuses
  * another's answer gets its own copy, with no usage and no attempts of its own, marked `reused`.
  */
-async function askOnce<S extends z.ZodType>(
-	shared: SharedAnswers,
-	client: ModelClient,
-	request: Omit<ModelRequest, 'corrections' | 'schema'>,
-	schema: S,
-	ask: () => Promise<Answer<z.infer<S>>>,
-	reusing: () => void,
-): Promise<Answer<z.infer<S>>> {
-	const key = promptHash({ provider: client.provider, model: client.model, request, schema: toModelSchema(schema) });
+async function askOnce<T>(shared: SharedAnswers, key: string, ask: () => Promise<Answer<T>>, reusing: () => void): Promise<Answer<T>> {
 	const earlier = shared.get(key);
 	if (!earlier) {
 		const asked = ask();
@@ -492,13 +513,17 @@ async function askOnce<S extends z.ZodType>(
 	const started = Date.now();
 	const answer = await earlier;
 	return {
-		...(structuredClone(answer) as Answer<z.infer<S>>),
+		...(structuredClone(answer) as Answer<T>),
 		usage: emptyUsage(),
 		attempts: 0,
 		reasks: 0,
 		latencyMs: Date.now() - started,
 		reused: true,
 	};
+}
+
+function errorText(error: unknown): string {
+	return error instanceof Error ? error.message : String(error);
 }
 
 function toNodeError(ctx: IExecuteFunctions, error: unknown, itemIndex: number, secrets: string[]): NodeOperationError | NodeApiError {

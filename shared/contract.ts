@@ -80,6 +80,13 @@ export const aiResultSchema = z.object({
 	itemsInRequest: z.number().optional(),
 	/** the item's answer in the request for several was missing or invalid, and it was asked again alone */
 	askedAlone: z.boolean().optional(),
+	/**
+	 * The answer came from the result cache (AI Classify and AI Extract from version 4): the same request was
+	 * answered before, at `cachedAt`, within the cache's time to live. No request was made (usage, cost and
+	 * attempts are zero). Absent when the model was asked.
+	 */
+	cached: z.boolean().optional(),
+	cachedAt: z.string().optional(),
 	at: z.string(),
 })
 	// each step adds fields of its own, and a later version may add more: keep them when reading a result

@@ -60,6 +60,9 @@ export interface Answer<T> {
 	reused?: boolean;
 	/** the answer came from a request for several items (shared/batch): how many, and whether this one was asked again alone */
 	batch?: { items: number; askedAlone?: boolean };
+	/** the result cache held this answer (stored at `cachedAt`, ISO 8601): no request was made */
+	cached?: boolean;
+	cachedAt?: string;
 }
 
 /** A model answer that stayed invalid after every re-ask. Names the fields that were wrong. */

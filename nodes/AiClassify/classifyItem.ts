@@ -13,7 +13,7 @@ import type { JsonSchema } from '../../shared/schema/jsonSchemaToZod';
 import { checkQuotes } from '../../shared/evidence';
 import { correctionsLoader, type RunCorrections } from '../../shared/node/correctionsProperties';
 import { perSettings } from '../../shared/node/parameters';
-import { type Answer, askStructured } from '../../shared/structured';
+import type { Answer } from '../../shared/structured';
 import { answerSchema, buildInstructions, type Category, type ClassifyAnswer, reviewerAnswerSchema } from './prompt';
 
 export interface ClassifySettings {
@@ -69,6 +69,8 @@ export const classifyStep: AiStepConfig<ClassifyRun> = {
 	reuseFromVersion: 3,
 	// version 4: the option "Items per Request" asks up to that many items in one request
 	severalItemsFromVersion: 4,
+	// version 4: the Result Cache option (shared/node/resultCacheProperties.ts)
+	resultCacheFromVersion: 4,
 	prepare({ ctx, param }) {
 		// the categories define the outputs, so the first item's list fixes them
 		const routeByCategory = param<string>('routing', 0, 'byCategory') !== 'single';
@@ -160,7 +162,7 @@ export async function classifyItem(item: ItemContext, settings: ClassifySettings
 			answer,
 			{ field: 'label', of: (sample) => sample.label ?? '', estimate: (sample) => sample.confidence },
 			// Auto's further samples: an answer that stays invalid here fails the item like any other error
-			async (more) => (await askStructured(item.client, { ...request, ...more }, schema, item.policy)) as Answer<ClassifyAnswer>,
+			async (more) => (await item.askAgain({ ...request, ...more }, schema)) as Answer<ClassifyAnswer>,
 		);
 		labels = [choice.value];
 		scores = { [choice.value]: choice.confidence };

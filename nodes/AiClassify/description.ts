@@ -2,7 +2,8 @@
 import type { INodeProperties, INodeTypeDescription } from 'n8n-workflow';
 
 import { aiInputs, aiOptionsProperty, itemsPerRequestOption, providerProperties, resultKeyProperty } from '../../shared/node/aiProperties';
-import { aiCredentialsWithCorrections, correctionsProperties } from '../../shared/node/correctionsProperties';
+import { correctionsProperties } from '../../shared/node/correctionsProperties';
+import { aiCredentialsWithStores, resultCacheProperties } from '../../shared/node/resultCacheProperties';
 import { changedAtVersion, outputsFrom } from '../../shared/node/versions';
 
 /** One output per category plus "Needs Review", or a single output. Runs in the editor: self-contained. */
@@ -67,7 +68,7 @@ export const versionDescription: INodeTypeDescription = {
 	defaults: { name: 'AI Classify' },
 	inputs: aiInputs,
 	outputs: outputsFrom(configuredOutputs),
-	credentials: aiCredentialsWithCorrections,
+	credentials: aiCredentialsWithStores,
 	properties: [
 		...providerProperties,
 		{
@@ -154,6 +155,8 @@ export const versionDescription: INodeTypeDescription = {
 		},
 		// version 3: few-shot examples from the corrections people made
 		...correctionsProperties('classify'),
+		// version 4: answers kept for re-runs
+		...resultCacheProperties('classify'),
 		resultKeyProperty('classify'),
 		aiOptionsProperty([
 			// version 4: several items in one request

@@ -2,7 +2,8 @@
 import { NodeConnectionTypes, type INodeProperties, type INodePropertyCollection, type INodeTypeDescription } from 'n8n-workflow';
 
 import { aiInputs, aiOptionsProperty, providerProperties, resultKeyProperty } from '../../shared/node/aiProperties';
-import { aiCredentialsWithCorrections, correctionsProperties } from '../../shared/node/correctionsProperties';
+import { correctionsProperties } from '../../shared/node/correctionsProperties';
+import { aiCredentialsWithStores, resultCacheProperties } from '../../shared/node/resultCacheProperties';
 import { changedAtVersion } from '../../shared/node/versions';
 
 const EXAMPLE_SCHEMA = JSON.stringify(
@@ -114,7 +115,7 @@ export const versionDescription: INodeTypeDescription = {
 	inputs: aiInputs,
 	outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main],
 	outputNames: ['Extracted', 'Needs Review'],
-	credentials: aiCredentialsWithCorrections,
+	credentials: aiCredentialsWithStores,
 	properties: [
 		...providerProperties,
 		{
@@ -198,6 +199,8 @@ export const versionDescription: INodeTypeDescription = {
 		},
 		// version 3: few-shot examples from the corrections people made
 		...correctionsProperties('extract'),
+		// version 4: answers kept for re-runs
+		...resultCacheProperties('extract'),
 		resultKeyProperty('extract'),
 		aiOptionsProperty([
 			{

@@ -91,6 +91,8 @@ export const extractStep: AiStepConfig<ExtractRun> = {
 	noValidAnswer: 'fail',
 	// version 3: items with the same text and settings share one request (shared/aiStep.ts)
 	reuseFromVersion: 3,
+	// version 4: the Result Cache option (shared/node/resultCacheProperties.ts)
+	resultCacheFromVersion: 4,
 	prepare(run) {
 		const records = new Map<string, RecordSchema>();
 		const recordSchema = (itemIndex: number) => readSchema(run, itemIndex, records);

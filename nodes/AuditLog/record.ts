@@ -8,6 +8,8 @@
  * - v2: adds `steps` (every AI step on the item: its decision id, model, usage and cost) and `total`
  *   (their sum), so an item that went through AI Classify and then AI Decide accounts for both calls.
  *   `usage` and `costUsd` keep their v1 meaning. The report reads both versions.
+ * - v3: adds record kinds (a gate's trust change), the gate's stage and would-be band, and `cached` (the
+ *   decision came from the result cache); written only for a record that holds one of them.
  */
 import { randomUUID } from 'node:crypto';
 // the contract's schemas are zod 3; the record's schema, converted from JSON Schema, is zod 4
@@ -232,7 +234,7 @@ export function buildDraft(json: Json, ctx: DraftContext): AuditDraft {
 
 	const draft: AuditDraft = {
 		// v3 only for what v2 cannot hold (a gate's stage or would-be band), so v2 readers keep reading the rest
-		v: gate?.trust || gate?.wouldBe ? 3 : AUDIT_RECORD_VERSION,
+		v: gate?.trust || gate?.wouldBe || ai?.cached ? 3 : AUDIT_RECORD_VERSION,
 		recordId: randomUUID(),
 		workflowId: ctx.workflowId,
 		executionId: ctx.executionId,
@@ -282,6 +284,7 @@ export function buildDraft(json: Json, ctx: DraftContext): AuditDraft {
 		costUsd: ai?.costUsd ?? null,
 		steps,
 		total: sumUsage(steps),
+		...(ai?.cached ? { cached: true } : {}),
 		attempts: ai?.attempts ?? null,
 		latencyMs: ai?.latencyMs ?? null,
 		error: errorOf(json, ai?.error),

@@ -24,7 +24,7 @@ export const auditRecordJsonSchema = {
 	$id: 'https://unpkg.com/n8n-nodes-governed-ai/dist/schemas/audit-record.schema.json',
 	title: 'Audit record',
 	description:
-		'One record per item that passed an Audit Log node (n8n-nodes-governed-ai): the item\'s AI decision, its Confidence Gate result and its human review, hash-chained per stream. Sinks store it as written: one JSON object per line (file), a jsonb column (PostgreSQL), or in the `records` of a POSTed batch `{ stream, records }` (HTTP). Format v1 holds the cost of the recorded decision only; v2 adds `steps` and `total`; v3 adds record kinds (`kind`, `trust`: a Confidence Gate in Earned mode recording that a label stepped forward to auto-routing or back to review) and the gate\'s `stage` and `wouldBe`, and `recommendation` records (an Audit Log Report recording the thresholds it recommends, which a Confidence Gate can take its thresholds from). A record is written as v3 only when it holds one of those. A record never holds an API key.',
+		'One record per item that passed an Audit Log node (n8n-nodes-governed-ai): the item\'s AI decision, its Confidence Gate result and its human review, hash-chained per stream. Sinks store it as written: one JSON object per line (file), a jsonb column (PostgreSQL), or in the `records` of a POSTed batch `{ stream, records }` (HTTP). Format v1 holds the cost of the recorded decision only; v2 adds `steps` and `total`; v3 adds record kinds (`kind`, `trust`: a Confidence Gate in Earned mode recording that a label stepped forward to auto-routing or back to review) and the gate\'s `stage` and `wouldBe`, and `recommendation` records (an Audit Log Report recording the thresholds it recommends, which a Confidence Gate can take its thresholds from), and `cached` (the decision came from AI Classify\'s or AI Extract\'s result cache). A record is written as v3 only when it holds one of those. A record never holds an API key.',
 	type: 'object',
 	$defs: {
 		usage: {
@@ -57,7 +57,7 @@ export const auditRecordJsonSchema = {
 		},
 	},
 	properties: {
-		v: { enum: AUDIT_RECORD_VERSIONS, description: 'Format version. v2 adds `steps` and `total`; v3 adds `kind`, `trust`, `gate.stage` and `gate.wouldBe`.' },
+		v: { enum: AUDIT_RECORD_VERSIONS, description: 'Format version. v2 adds `steps` and `total`; v3 adds `kind`, `trust`, `gate.stage`, `gate.wouldBe` and `cached`.' },
 		kind: {
 			enum: AUDIT_RECORD_KINDS,
 			description:
@@ -221,6 +221,10 @@ export const auditRecordJsonSchema = {
 			},
 			required: ['usage', 'costUsd'],
 			additionalProperties: false,
+		},
+		cached: {
+			type: 'boolean',
+			description: 'v3: present (true) when the recorded decision came from the result cache: the same request was answered before, and no request was made for this item (its usage and cost are zero).',
 		},
 		attempts: { type: ['number', 'null'], description: 'Model calls the recorded step made (retries and samples included).' },
 		latencyMs: { type: ['number', 'null'], description: 'How long the recorded step took.' },

@@ -95,6 +95,19 @@ describe.each(aiNodes.map((node) => [node.description.displayName, node] as cons
 			expect(offered('openai', { learnFromCorrections: true, correctionsSink: 'file' })).toEqual(['governedAiOpenAiApi']);
 			expect(offered('openai', postgres, 2)).toEqual(['governedAiOpenAiApi']);
 		}
+		if (version >= 4 && type.description.name !== 'aiDecide') {
+			// the Result Cache in PostgreSQL asks for its own credential; no earlier version ever does
+			const cache = { resultCache: true, resultCacheStore: 'postgres' };
+			expect(offered('openai', cache)).toEqual(['governedAiOpenAiApi', 'governedAiCachePostgres']);
+			expect(offered('openai', { resultCache: true, resultCacheStore: 'file' })).toEqual(['governedAiOpenAiApi']);
+			expect(offered('openai', { resultCache: false, resultCacheStore: 'postgres' })).toEqual(['governedAiOpenAiApi']);
+			expect(offered('openai', cache, 3)).toEqual(['governedAiOpenAiApi']);
+			expect(offered('openai', { ...cache, learnFromCorrections: true, correctionsSink: 'postgres' })).toEqual([
+				'governedAiOpenAiApi',
+				'governedAiPostgres',
+				'governedAiCachePostgres',
+			]);
+		}
 		// version 3: n8n's own credential when Credential says so, and none with a connected Chat Model
 		expect(offered('openai', { credentialSource: 'n8n' })).toEqual(['openAiApi']);
 		expect(offered('anthropic', { credentialSource: 'n8n' })).toEqual(['anthropicApi']);

@@ -83,6 +83,16 @@ export async function testPgConnection(connection: PgConnection): Promise<void> 
 	}
 }
 
+/** A credential test for a PostgreSQL connection (a database has no HTTP request to test with): connect and run SELECT 1. */
+export async function pgCredentialTest(credential: { data?: unknown }): Promise<{ status: 'OK' | 'Error'; message: string }> {
+	try {
+		await testPgConnection(credential.data as PgConnection);
+		return { status: 'OK', message: 'Connection successful' };
+	} catch (error) {
+		return { status: 'Error', message: error instanceof Error ? error.message : String(error) };
+	}
+}
+
 /** `<table>_trust` beside the table (the name cut so that it stays a valid identifier). */
 export function trustTableName(table: string): string {
 	const parts = table.trim().split('.');

@@ -51,6 +51,7 @@ import {
 
 import { GovernedAiAnthropicApi } from '../../../credentials/GovernedAiAnthropicApi.credentials';
 import { GovernedAiOpenAiApi } from '../../../credentials/GovernedAiOpenAiApi.credentials';
+import { GovernedAiCachePostgres } from '../../../credentials/GovernedAiCachePostgres.credentials';
 import { GovernedAiPostgres } from '../../../credentials/GovernedAiPostgres.credentials';
 
 // n8n's logger would print every node error the engine reports (the tests provoke many); tests read them instead
@@ -88,7 +89,7 @@ class StartNode implements INodeType {
 }
 
 const credentialTypes: Record<string, ICredentialType> = Object.fromEntries(
-	[new GovernedAiOpenAiApi(), new GovernedAiAnthropicApi(), new GovernedAiPostgres()].map((c) => [c.name, c]),
+	[new GovernedAiOpenAiApi(), new GovernedAiAnthropicApi(), new GovernedAiPostgres(), new GovernedAiCachePostgres()].map((c) => [c.name, c]),
 );
 
 /** Hands out the credentials a test gives, completed with the credential type's defaults. */
