@@ -131,7 +131,7 @@ describe('Audit Log description, evaluated the way n8n does', () => {
 	it('keeps the parameter names saved workflows use, and the same default wherever a name repeats', () => {
 		const names = new Set(description.properties.map((p) => p.name));
 		expect([...names].sort()).toEqual(
-			['filePath', 'from', 'httpAuthentication', 'includeInput', 'lastDays', 'operation', 'options', 'reviewCostUsd', 'sink', 'source', 'stream', 'tableName', 'targetPrecision', 'to', 'url', 'window'].sort(),
+			['filePath', 'from', 'httpAuthentication', 'includeInput', 'lastDays', 'operation', 'options', 'recordRecommendation', 'reviewCostUsd', 'sink', 'source', 'stream', 'tableName', 'targetPrecision', 'to', 'url', 'window'].sort(),
 		);
 		const optionNames = new Set(description.properties.filter((p) => p.name === 'options').flatMap(collectionNames));
 		expect([...optionNames].sort()).toEqual(['aiKey', 'binaryPropertyName', 'htmlAsBinary', 'reportTitle']);
