@@ -204,7 +204,7 @@ describe('Review Inbox in queue mode (1 main + 2 workers, PostgreSQL review stor
 
 	afterAll(async () => {
 		await n8n?.stop();
-		await pgQuery(`DROP TABLE IF EXISTS ${reviewTable}, ${reviewTable}_rounds, ${auditTable}`).catch(() => undefined);
+		await pgQuery(`DROP TABLE IF EXISTS ${reviewTable}, ${reviewTable}_rounds, ${auditTable}, ${auditTable}_trust`).catch(() => undefined);
 	});
 
 	it('decisions taken on the main resume on workers; two reviewers racing for an item: one wins, the other is told; each execution ends once', async () => {
