@@ -2,15 +2,19 @@
  * Finishing decided rounds: for every pause whose items are all decided in the store and that is not resumed
  * yet, POST to its signed resume link (server-side; the browser never sees it) and mark it resumed. Run on
  * every inbox request, so a decision stored just before a crash is resumed by the next request, once:
- * `beginResume` lets one caller at a time try, and n8n itself refuses a second resume of one execution.
+ * `beginResume` lets one caller at a time try (a crashed caller's turn ends with its process, so a restarted
+ * n8n does not wait for it), and n8n itself refuses a second resume of one execution.
  */
 import type { IDataObject, IHttpRequestOptions } from 'n8n-workflow';
 
 import type { ReadyRound, ReviewStore } from '../../shared/reviewStore';
 
+/** The longest a caller that is still running keeps its turn (the resume call's own limit is 60 s). */
 export const RESUME_LEASE_MS = 120_000;
 /** Resumes in flight at once: a bulk approval of 200 pauses is not 200 resumes one after another. */
 export const RESUMES_AT_ONCE = 4;
+/** After a failed try (n8n unreachable, an unexpected answer), the next one waits this long. */
+export const RESUME_RETRY_MS = 30_000;
 
 export interface ResumeAnswer {
 	statusCode: number;
@@ -32,6 +36,28 @@ export function resumeOutcome(answer: ResumeAnswer): ResumeOutcome {
 	const type = String(answer.headers?.['content-type'] ?? '');
 	if (answer.statusCode === 200 && type.includes('text/html')) return 'already';
 	return 'retry';
+}
+
+/** POSTs the round's resume link once; an error never repeats the link. */
+async function callResumeLink(
+	url: string,
+	request: (options: IHttpRequestOptions) => Promise<ResumeAnswer>,
+): Promise<{ outcome: ResumeOutcome; detail: string }> {
+	try {
+		const answer = await request({
+			method: 'POST',
+			url,
+			body: {},
+			json: true,
+			headers: { accept: 'application/json' },
+			returnFullResponse: true,
+			ignoreHttpStatusErrors: true,
+			timeout: 60_000,
+		});
+		return { outcome: resumeOutcome(answer), detail: `HTTP ${answer.statusCode}` };
+	} catch (error) {
+		return { outcome: 'retry', detail: String((error as Error).message).split(url).join('<resume link>') };
+	}
 }
 
 export async function finishDecidedRounds(
@@ -61,23 +87,11 @@ async function finishRound(
 	let outcome: ResumeOutcome = 'retry';
 	let detail = '';
 	try {
-		const answer = await request({
-			method: 'POST',
-			url: round.resumeUrl,
-			body: {},
-			json: true,
-			headers: { accept: 'application/json' },
-			returnFullResponse: true,
-			ignoreHttpStatusErrors: true,
-			timeout: 60_000,
-		});
-		outcome = resumeOutcome(answer);
-		detail = `HTTP ${answer.statusCode}`;
-	} catch (error) {
-		// the link itself is never repeated in an error
-		detail = String((error as Error).message).split(round.resumeUrl).join('<resume link>');
+		({ outcome, detail } = await callResumeLink(round.resumeUrl, request));
+		if (outcome !== 'retry') await store.markResumed(round.roundKey);
+	} finally {
+		await store.endResume(round.roundKey, outcome === 'retry' ? new Date(now.getTime() + RESUME_RETRY_MS) : undefined);
 	}
-	if (outcome !== 'retry') await store.markResumed(round.roundKey);
 	const first = round.items[0];
 	return {
 		event: outcome === 'retry' ? 'resume-failed' : 'resumed',

@@ -120,6 +120,9 @@ export async function handleInboxRequest(this: IWebhookFunctions): Promise<IWebh
 		}
 
 		if (req.method === 'GET' && query.api === 'escalate') {
+			// the periodic call also finishes rounds decided before a crash (it decides nothing new)
+			const resumed = await finishDecidedRounds(store, settings.inbox, async (options) => (await this.helpers.httpRequest(options)) as ResumeAnswer, now);
+			events.push(...resumed.map((event) => ({ inbox: { ...event, inbox: settings.inbox } })));
 			sendJson(this, { status: 200, body: { status: 'ok', escalated: escalated.length, ...(listsNewAndDueSoon ? { newItems: digest.fresh.length, dueSoon: digest.dueSoon.length } : {}) } });
 		} else if (req.method === 'POST' && !isJsonBody) {
 			// the sign-in form

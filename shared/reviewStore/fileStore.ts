@@ -5,11 +5,12 @@
  * (written to a temporary file, then renamed), so a crash never leaves half a file. For one n8n; several
  * mains or workers on several machines use the PostgreSQL store.
  */
+import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
-import { homedir } from 'node:os';
+import { homedir, hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 
-import { withFileLock } from '../../nodes/AuditLog/sinks/fileLock';
+import { processGone, withFileLock } from '../../nodes/AuditLog/sinks/fileLock';
 import {
 	applyClaim,
 	applyDecision,
@@ -32,12 +33,34 @@ import {
 	type WaitingItemInput,
 } from './types';
 
+/** Who holds a round's turn at the resume: this process (`run` tells two runs apart that got the same pid). */
+interface ResumeHolder {
+	pid: number;
+	host: string;
+	run: string;
+}
+
 interface StoredRound {
 	roundKey: string;
 	resumeUrl: string;
 	itemIds: string[];
 	resumed: boolean;
+	/** while `resumingBy` is set: the end of its turn; otherwise when a failed try may be repeated */
 	resumingUntil?: number;
+	resumingBy?: ResumeHolder | null;
+}
+
+/** This run of this process: a turn recorded with another run and this pid was left by a process that is gone. */
+const THIS_RUN: ResumeHolder = { pid: process.pid, host: hostname(), run: randomBytes(8).toString('hex') };
+
+function isThisRun(holder: ResumeHolder): boolean {
+	return holder.pid === THIS_RUN.pid && holder.host === THIS_RUN.host && holder.run === THIS_RUN.run;
+}
+
+/** A holder on this machine whose process no longer runs (killed, crashed, restarted) holds nothing. */
+function holderGone(holder: ResumeHolder): boolean {
+	if (holder.host !== THIS_RUN.host || isThisRun(holder)) return false;
+	return holder.pid === THIS_RUN.pid || processGone(holder.pid);
 }
 
 interface FileState {
@@ -159,9 +182,22 @@ export class FileReviewStore implements ReviewStore {
 	async beginResume(roundKey: string, now: Date, leaseMs: number): Promise<boolean> {
 		return await this.update((state) => {
 			const round = state.rounds[roundKey];
-			if (!round || round.resumed || (round.resumingUntil ?? 0) > now.getTime()) return { result: false, changed: false };
+			if (!round || round.resumed) return { result: false, changed: false };
+			const holderLeft = round.resumingBy ? holderGone(round.resumingBy) : false;
+			if (!holderLeft && (round.resumingUntil ?? 0) > now.getTime()) return { result: false, changed: false };
+			round.resumingBy = THIS_RUN;
 			round.resumingUntil = now.getTime() + leaseMs;
 			return { result: true, changed: true };
+		});
+	}
+
+	async endResume(roundKey: string, retryAt?: Date): Promise<void> {
+		await this.update((state) => {
+			const round = state.rounds[roundKey];
+			if (!round?.resumingBy || !isThisRun(round.resumingBy)) return { result: undefined, changed: false };
+			round.resumingBy = null;
+			round.resumingUntil = retryAt?.getTime();
+			return { result: undefined, changed: true };
 		});
 	}
 

@@ -6,7 +6,9 @@
  * Every change reads the row `FOR UPDATE` inside a transaction, applies the same rules as the file store
  * (types.ts) and writes it back: two reviewers clicking at the same moment are serialised by the row lock,
  * and the second one sees the first one's decision. `markResumed` is one conditional UPDATE, so only one
- * caller ever moves a round to resumed.
+ * caller ever moves a round to resumed. A turn at a round's resume (`beginResume`) is a session advisory lock
+ * on a connection the store keeps for it: one holder at a time across mains, and PostgreSQL drops it the
+ * moment that connection closes, so a killed n8n leaves nothing that a restarted one must wait for.
  */
 import { Pool, type PoolClient } from 'pg';
 
@@ -39,6 +41,9 @@ export class PgReviewStore implements ReviewStore {
 	private readonly plain: string;
 	private ready = false;
 	private closed = false;
+	/** the connection holding this store's turns at resumes (advisory locks), and which rounds it holds */
+	private turnClient?: PoolClient;
+	private readonly turns = new Set<string>();
 
 	constructor(connection: PgConnection, tableName: string = DEFAULT_REVIEW_TABLE) {
 		this.plain = tableName.trim();
@@ -168,13 +173,39 @@ export class PgReviewStore implements ReviewStore {
 		return rows.rows.map((r) => ({ roundKey: r.round_key, resumeUrl: r.resume_url, items: r.items }));
 	}
 
-	async beginResume(roundKey: string, now: Date, leaseMs: number): Promise<boolean> {
+	/**
+	 * The advisory lock is the turn: held by a live connection or by nobody, so `leaseMs` is not needed here
+	 * (the resume call itself has a time limit). `resuming_until` is only written by a failed try: the time
+	 * the next may start.
+	 */
+	async beginResume(roundKey: string, now: Date, _leaseMs: number): Promise<boolean> {
 		await this.ensureTables();
-		const taken = await this.pool.query(
-			`UPDATE ${this.rounds} SET resuming_until = $3 WHERE round_key = $1 AND NOT resumed AND (resuming_until IS NULL OR resuming_until <= $2)`,
-			[roundKey, now.toISOString(), new Date(now.getTime() + leaseMs).toISOString()],
+		// session locks are re-entrant: this store's own turn is not taken twice
+		if (this.turns.has(roundKey)) return false;
+		this.turnClient ??= await this.pool.connect();
+		const client = this.turnClient;
+		const locked = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtext($1), hashtext($2)) AS ok', [this.plain, roundKey]);
+		if (!locked.rows[0]?.ok) return false;
+		this.turns.add(roundKey);
+		// read after taking the lock: a turn that ended just before may have resumed the round
+		const open = await client.query(
+			`SELECT 1 FROM ${this.rounds} WHERE round_key = $1 AND NOT resumed AND (resuming_until IS NULL OR resuming_until <= $2)`,
+			[roundKey, now.toISOString()],
 		);
-		return taken.rowCount === 1;
+		if (open.rowCount === 1) return true;
+		await this.unlockTurn(roundKey);
+		return false;
+	}
+
+	private async unlockTurn(roundKey: string): Promise<void> {
+		if (!this.turns.delete(roundKey) || !this.turnClient) return;
+		await this.turnClient.query('SELECT pg_advisory_unlock(hashtext($1), hashtext($2))', [this.plain, roundKey]);
+	}
+
+	async endResume(roundKey: string, retryAt?: Date): Promise<void> {
+		if (!this.turns.has(roundKey) || !this.turnClient) return;
+		await this.turnClient.query(`UPDATE ${this.rounds} SET resuming_until = $2 WHERE round_key = $1`, [roundKey, retryAt?.toISOString() ?? null]);
+		await this.unlockTurn(roundKey);
 	}
 
 	async markResumed(roundKey: string): Promise<boolean> {
@@ -235,6 +266,9 @@ export class PgReviewStore implements ReviewStore {
 	async close(): Promise<void> {
 		if (this.closed) return;
 		this.closed = true;
+		// ending the connection releases every turn it still holds
+		this.turnClient?.release(true);
+		this.turns.clear();
 		await this.pool.end();
 	}
 }

@@ -7,7 +7,8 @@
  *   only (no list or item answer ever carries it), and the round is resumed once every item of it is decided.
  * - An *item* is one input item of that pause: waiting → decided → resumed (or expired when its final time
  *   limit passed). A decision is stored before the execution is resumed, so a crash between the two is
- *   finished by the next caller of `readyRounds()` (idempotent: `markResumed` only moves decided → resumed).
+ *   finished by the next caller of `readyRounds()` (idempotent: `markResumed` only moves decided → resumed;
+ *   the crashed caller's turn at the resume, `beginResume`, ends with its process).
  * - Claims expire; another reviewer cannot claim or decide an item claimed by someone else.
  * - Four eyes: an item that needs two approvals is decided by the second approval of a different reviewer; the
  *   same reviewer approving twice is refused; `publicItem()` never shows a pending first approval.
@@ -171,10 +172,16 @@ export interface ReviewStore {
 	/** rounds whose items are all decided and that are not resumed yet (with their resume link) */
 	readyRounds(inbox: string): Promise<ReadyRound[]>;
 	/**
-	 * Takes the round's resume for `leaseMs` (true for one caller at a time): two inbox requests never both
-	 * call the resume link, and a caller that crashed mid-way is replaced once its lease runs out.
+	 * Takes the round's resume (true for one caller at a time): two inbox requests never both call the resume
+	 * link. The turn lasts until the caller's `endResume`, at most `leaseMs`, and ends at once when the caller
+	 * is gone: the PostgreSQL store holds it as a session lock of the caller's database connection, which
+	 * PostgreSQL drops with the connection of a killed process; the file store (one n8n) records the process
+	 * that holds it and voids the turn of a process that no longer runs. So after a crash and restart the next
+	 * request resumes the round without waiting. A round whose last try failed is not taken before its `retryAt`.
 	 */
 	beginResume(roundKey: string, now: Date, leaseMs: number): Promise<boolean>;
+	/** Ends this caller's turn (after `markResumed`, or with `retryAt` when the try failed: no new try before it). */
+	endResume(roundKey: string, retryAt?: Date): Promise<void>;
 	/** decided → resumed for the round's items; true if this call moved them */
 	markResumed(roundKey: string): Promise<boolean>;
 	/** waiting items past their final time limit → expired; returns them */

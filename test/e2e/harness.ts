@@ -1236,3 +1236,29 @@ export async function startN8nWithoutPackage(options: Omit<StartOptions, 'tarbal
 	placeholderPromise.catch(() => (placeholderPromise = undefined));
 	return await startN8n({ ...options, tarball: await placeholderPromise });
 }
+
+// ---------------------------------------------------------------------------------------------
+// Crash tests
+
+export interface CrashableN8n extends N8n {
+	/** SIGKILL to every process of this n8n at once (no graceful shutdown); resolves once they are gone */
+	crash(): Promise<void>;
+}
+
+/**
+ * startN8n() for crash tests: `crash()` kills the n8n processes as a power cut would. Start again with the
+ * same `userFolder` (and `port`, so links n8n signed before stay valid) to find its data as the crash left it;
+ * call `stop()` after `crash()` too (it ends the watchdog and removes the control files).
+ */
+export async function startCrashableN8n(options: StartOptions = {}): Promise<CrashableN8n> {
+	const launched = await launch(options);
+	const client = clientFor(launched.instance, launched.group, { startup: launched.startup, stop: launched.stop });
+	const longLived = launched.group.procs.filter((p) => p.child.pid && launched.pgids.includes(p.child.pid));
+	return {
+		...client,
+		async crash() {
+			for (const pgid of launched.pgids) killGroup(pgid, 'SIGKILL');
+			await Promise.all(longLived.map((p) => p.exited));
+		},
+	};
+}

@@ -5,6 +5,7 @@
  * deciding one item at the same moment, each through its own store (its own pool / its own lock attempts),
  * and exactly one wins.
  */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -181,17 +182,67 @@ describe.each(makers)('%s', (name, make) => {
 			const stored = await store.get(itemId(key, 0));
 			expect(stored?.approvals).toHaveLength(1);
 			expect(stored?.approvals[0].reviewer).toBe((winners[0] as { item: { approvals: Array<{ reviewer: string }> } }).item.approvals[0].reviewer);
-			// one resumer at a time takes the round's resume; another may once the lease has run out
+			// one resumer at a time takes the round's resume, until it ends its turn
 			const taken = await Promise.all(racers.map((racer) => racer.beginResume(key, T0, 60_000)));
 			expect(taken.filter(Boolean)).toHaveLength(1);
+			const holder = racers[taken.indexOf(true)];
 			expect(await store.beginResume(key, at(0.5), 60_000)).toBe(false);
-			expect(await store.beginResume(key, at(2), 60_000)).toBe(true);
+			// a failed try: nobody tries again before its retry time
+			await holder.endResume(key, at(1));
+			expect(await store.beginResume(key, at(0.75), 60_000)).toBe(false);
+			expect(await store.beginResume(key, at(1), 60_000)).toBe(true);
 			// and only one of several resumers moves the round to resumed
 			const moved = await Promise.all(racers.map((racer) => racer.markResumed(key)));
 			expect(moved.filter(Boolean)).toHaveLength(1);
+			await store.endResume(key);
 			expect(await store.beginResume(key, at(10), 60_000)).toBe(false);
 		} finally {
 			await Promise.all(racers.map((racer) => racer.close()));
 		}
 	});
+
+	it('a resumer killed while holding its turn (SIGKILL) leaves nothing to wait for: the next caller takes the round at once', async () => {
+		const key = `${prefix}e7:node:1`;
+		await store.addRound(round(key), items(1));
+		await store.decide(itemId(key, 0), { reviewer: 'ada', verdict: 'approve' }, T0);
+		// another process takes the turn and is killed before it ends it
+		const child = spawn(process.execPath, ['-r', './scripts/register-ts.js', '-e', takeTurnScript(name, key)], { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] });
+		const exited = new Promise((resolve) => child.on('exit', resolve));
+		try {
+			await new Promise<void>((resolve, reject) => {
+				let out = '';
+				child.stdout!.on('data', (chunk: Buffer) => {
+					out += chunk.toString();
+					if (out.includes('taken')) resolve();
+					if (out.includes('refused')) reject(new Error('the child could not take the turn'));
+				});
+				child.on('exit', (code) => reject(new Error(`the child exited (${code}) before taking the turn: ${out}`)));
+			});
+			// alive: its turn holds
+			expect(await store.beginResume(key, at(0.1), 60_000)).toBe(false);
+		} finally {
+			child.kill('SIGKILL');
+			await exited;
+		}
+		// gone: well inside its 60 s lease, the round is taken again (PostgreSQL may take a moment to see the connection closed)
+		let taken = false;
+		for (let i = 0; i < 100 && !taken; i++) {
+			taken = await store.beginResume(key, at(0.2), 60_000);
+			if (!taken) await new Promise((resolve) => setTimeout(resolve, 100));
+		}
+		expect(taken).toBe(true);
+		expect(await store.markResumed(key)).toBe(true);
+		await store.endResume(key);
+	});
 });
+
+const REPO = join(__dirname, '..', '..');
+
+/** A separate process that opens the same store, takes the round's turn, says so and waits to be killed. */
+function takeTurnScript(storeName: string, key: string): string {
+	const open = storeName.startsWith('file')
+		? `new (require('./shared/reviewStore/fileStore').FileReviewStore)(${JSON.stringify(INBOX)}, ${JSON.stringify(folder)})`
+		: `new (require('./shared/reviewStore/pgStore').PgReviewStore)(${JSON.stringify(connection)}, ${JSON.stringify(table)})`;
+	return `const store = ${open};
+store.beginResume(${JSON.stringify(key)}, new Date(${T0.getTime()}), 60000).then((ok) => { console.log(ok ? 'taken' : 'refused'); setInterval(() => undefined, 1000); });`;
+}

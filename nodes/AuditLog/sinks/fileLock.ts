@@ -23,7 +23,8 @@ interface LockOwner {
 	at: number;
 }
 
-function processGone(pid: number): boolean {
+/** Is no process with this id running on this machine? */
+export function processGone(pid: number): boolean {
 	try {
 		process.kill(pid, 0);
 		return false;
