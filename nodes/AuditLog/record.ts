@@ -315,42 +315,7 @@ export interface TrustChange {
  */
 export function buildTrustChangeDraft(change: TrustChange, ctx: Omit<DraftContext, 'itemIndex' | 'aiKey' | 'includeInput'>): AuditDraft {
 	const trust = toPlainJson(change);
-	const draft: AuditDraft = {
-		v: 3,
-		kind: 'trust-change',
-		trust,
-		recordId: randomUUID(),
-		workflowId: ctx.workflowId,
-		executionId: ctx.executionId,
-		nodeName: ctx.nodeName,
-		itemIndex: 0,
-		at: (ctx.now ?? new Date()).toISOString(),
-		inputHash: sha256(canonicalJson(trust)),
-		aiKey: null,
-		step: null,
-		decisionId: null,
-		decidedAt: null,
-		provider: null,
-		model: null,
-		responseId: null,
-		promptHash: null,
-		answer: null,
-		label: change.label,
-		confidence: null,
-		confidenceMethod: null,
-		reason: change.reason,
-		needsReview: null,
-		reviewReason: null,
-		requiresApproval: null,
-		gate: null,
-		review: null,
-		usage: null,
-		costUsd: null,
-		attempts: null,
-		latencyMs: null,
-		error: null,
-	};
-	return toPlainJson(draft);
+	return recordWithoutDecision({ kind: 'trust-change', trust }, trust, ctx, change.label, change.reason);
 }
 
 /** What a `recommendation` record holds: the thresholds a report recommended (report/recommend.ts), compactly. */
@@ -374,17 +339,28 @@ export function buildRecommendationDraft(
 ): AuditDraft {
 	const body = toPlainJson(recommendation);
 	const labels = Object.keys(body.thresholds);
+	const reason = `recommended auto thresholds for ${labels.length} label${labels.length === 1 ? '' : 's'} at target precision ${body.targetPrecision}`;
+	return recordWithoutDecision({ kind: 'recommendation', recommendation: body }, body, ctx, null, reason);
+}
+
+/** A v3 record of another kind than a decision: its own part, hashed as its input, and every decision field null. */
+function recordWithoutDecision(
+	own: Pick<AuditDraft, 'kind' | 'trust' | 'recommendation'>,
+	hashed: unknown,
+	ctx: Omit<DraftContext, 'itemIndex' | 'aiKey' | 'includeInput'>,
+	label: string | null,
+	reason: string,
+): AuditDraft {
 	const draft: AuditDraft = {
 		v: 3,
-		kind: 'recommendation',
-		recommendation: body,
+		...own,
 		recordId: randomUUID(),
 		workflowId: ctx.workflowId,
 		executionId: ctx.executionId,
 		nodeName: ctx.nodeName,
 		itemIndex: 0,
 		at: (ctx.now ?? new Date()).toISOString(),
-		inputHash: sha256(canonicalJson(body)),
+		inputHash: sha256(canonicalJson(hashed)),
 		aiKey: null,
 		step: null,
 		decisionId: null,
@@ -394,10 +370,10 @@ export function buildRecommendationDraft(
 		responseId: null,
 		promptHash: null,
 		answer: null,
-		label: null,
+		label,
 		confidence: null,
 		confidenceMethod: null,
-		reason: `recommended auto thresholds for ${labels.length} label${labels.length === 1 ? '' : 's'} at target precision ${body.targetPrecision}`,
+		reason,
 		needsReview: null,
 		reviewReason: null,
 		requiresApproval: null,
