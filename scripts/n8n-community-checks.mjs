@@ -25,9 +25,9 @@ const FILE_SINK = "the Audit Log's file sink writes, locks and reads a local app
 export const ACCEPTED = [
 	['@n8n/community-nodes/no-runtime-dependencies', /^package\.json$/, RUNTIME_DEPS],
 	['@n8n/community-nodes/no-restricted-imports', /shared\/providers\/(anthropic|openai)\.js$/, RUNTIME_DEPS, /'(@anthropic-ai\/sdk|openai)'/],
-	['@n8n/community-nodes/no-restricted-imports', /(nodes\/AuditLog\/sinks\/pgSink|shared\/reviewStore\/pgStore)\.(ts|js)$/, RUNTIME_DEPS, /'pg'/],
-	['@n8n/community-nodes/no-restricted-imports', /(nodes\/AuditLog\/(sinks\/(fileLock|fileSink|httpSink)|trust\/fileSummary)|shared\/reviewStore\/fileStore)\.(ts|js)$/, FILE_SINK, /'node:(fs|os|path|readline)'/],
-	['@n8n/community-nodes/no-restricted-globals', /(nodes\/AuditLog\/(sinks\/(fileLock|fileSink|httpSink)|trust\/fileSummary)|shared\/reviewStore\/fileStore)\.(ts|js)$/, `${FILE_SINK}: process.pid and process.kill(pid, 0) own the lock, process.env finds the n8n user folder`, /'process'/],
+	['@n8n/community-nodes/no-restricted-imports', /(nodes\/AuditLog\/sinks\/pgSink|shared\/reviewStore\/pgStore|shared\/resultCache\/pgCache)\.(ts|js)$/, RUNTIME_DEPS, /'pg'/],
+	['@n8n/community-nodes/no-restricted-imports', /(nodes\/AuditLog\/(sinks\/(fileLock|fileSink|httpSink)|trust\/fileSummary)|shared\/reviewStore\/fileStore|shared\/resultCache\/fileCache)\.(ts|js)$/, FILE_SINK, /'node:(fs|os|path|readline)'/],
+	['@n8n/community-nodes/no-restricted-globals', /(nodes\/AuditLog\/(sinks\/(fileLock|fileSink|httpSink)|trust\/fileSummary)|shared\/reviewStore\/fileStore|shared\/resultCache\/fileCache)\.(ts|js)$/, `${FILE_SINK}: process.pid and process.kill(pid, 0) own the lock, process.env finds the n8n user folder`, /'process'/],
 	[
 		'@n8n/community-nodes/require-node-api-error',
 		/^nodes\/.*\.ts$/,
