@@ -37,7 +37,6 @@ import {
 import type { ModelRequest } from './providers/types';
 import { redact, type RedactionKind } from './redact';
 import { askThroughCache, requestKey, type RunCache } from './resultCache';
-import { openRunCache } from './node/resultCacheProperties';
 import type { JsonSchema } from './schema/jsonSchemaToZod';
 import { type Answer, askStructured, type CallPolicy, InvalidAnswerError } from './structured';
 import { SEVERAL_ITEMS_PROMPT } from './batch/fence';
@@ -204,8 +203,11 @@ export interface AiStepConfig<P = unknown> extends Partial<StepOutputs> {
 	 * request (shared/batch/severalItems.ts); each item still gets its own answer, confidence and result.
 	 */
 	severalItemsFromVersion?: number;
-	/** From this node version on, the Result Cache option (shared/node/resultCacheProperties.ts): answers kept for re-runs. */
-	resultCacheFromVersion?: number;
+	/**
+	 * From this node version on, the Result Cache option: answers kept for re-runs, opened once per run by the
+	 * node's own `open` (shared/node/resultCacheProperties.ts reads the option; the runner only asks through it).
+	 */
+	resultCache?: { fromVersion: number; open(run: AiRun): Promise<RunCache | undefined> };
 }
 
 /** Answers of one run by request: the first item asks, the others with the same request wait for its answer. */
@@ -230,8 +232,8 @@ export async function runAiStep<P>(ctx: IExecuteFunctions, config: AiStepConfig<
 	const shared: SharedAnswers | undefined =
 		config.reuseFromVersion !== undefined && ctx.getNode().typeVersion >= config.reuseFromVersion ? new Map() : undefined;
 	const cache: RunCache | undefined =
-		config.resultCacheFromVersion !== undefined && ctx.getNode().typeVersion >= config.resultCacheFromVersion
-			? await openRunCache(run)
+		config.resultCache !== undefined && ctx.getNode().typeVersion >= config.resultCache.fromVersion
+			? await config.resultCache.open(run)
 			: undefined;
 
 	const perRequest =

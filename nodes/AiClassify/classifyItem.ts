@@ -14,6 +14,7 @@ import { checkQuotes } from '../../shared/evidence';
 import { correctionsLoader, type RunCorrections } from '../../shared/node/correctionsProperties';
 import { perSettings } from '../../shared/node/parameters';
 import type { Answer } from '../../shared/structured';
+import { openRunCache } from '../../shared/node/resultCacheProperties';
 import { answerSchema, buildInstructions, type Category, type ClassifyAnswer, reviewerAnswerSchema } from './prompt';
 
 export interface ClassifySettings {
@@ -70,7 +71,7 @@ export const classifyStep: AiStepConfig<ClassifyRun> = {
 	// version 4: the option "Items per Request" asks up to that many items in one request
 	severalItemsFromVersion: 4,
 	// version 4: the Result Cache option (shared/node/resultCacheProperties.ts)
-	resultCacheFromVersion: 4,
+	resultCache: { fromVersion: 4, open: openRunCache },
 	prepare({ ctx, param }) {
 		// the categories define the outputs, so the first item's list fixes them
 		const routeByCategory = param<string>('routing', 0, 'byCategory') !== 'single';

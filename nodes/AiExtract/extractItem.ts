@@ -15,6 +15,7 @@ import { perSettings } from '../../shared/node/parameters';
 import { jsonSchemaToZod } from '../../shared/schema/jsonSchemaToZod';
 import type { JsonSchema } from '../../shared/schema/jsonSchemaToZod';
 import { type Answer, toModelSchema } from '../../shared/structured';
+import { openRunCache } from '../../shared/node/resultCacheProperties';
 import { answerSchema, buildInstructions, type RecordAnswer } from './prompt';
 import {
 	type ExtractField,
@@ -92,7 +93,7 @@ export const extractStep: AiStepConfig<ExtractRun> = {
 	// version 3: items with the same text and settings share one request (shared/aiStep.ts)
 	reuseFromVersion: 3,
 	// version 4: the Result Cache option (shared/node/resultCacheProperties.ts)
-	resultCacheFromVersion: 4,
+	resultCache: { fromVersion: 4, open: openRunCache },
 	prepare(run) {
 		const records = new Map<string, RecordSchema>();
 		const recordSchema = (itemIndex: number) => readSchema(run, itemIndex, records);

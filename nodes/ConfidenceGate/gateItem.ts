@@ -4,15 +4,12 @@
 import { type GateBand, type GateResult, type LabelScore, type StepResult } from '../../shared/contract';
 import { sha256 } from '../../shared/hash';
 import type { LatestRecommendation } from '../AuditLog/trust/summary';
-import { chooseThresholds, noRecommendationReason, type ChosenThresholds, type ThresholdsFrom } from './recommended';
+import { chooseThresholds, noRecommendationReason, type ChosenThresholds, type Thresholds, type ThresholdsFrom } from './recommended';
 
 /** The outputs, from the least cautious band to the most: an item held back by one label is held back. */
 export const GATE_OUTPUTS: GateBand[] = ['auto', 'review', 'reject'];
 
-export interface Thresholds {
-	high: number;
-	low: number;
-}
+export type { Thresholds };
 
 export interface GateSettings {
 	mode: GateResult['mode'];

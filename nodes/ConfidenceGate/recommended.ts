@@ -14,7 +14,11 @@
 import type { THRESHOLD_SOURCES } from '../../shared/contract';
 import type { LatestRecommendation } from '../AuditLog/trust/summary';
 import { NO_LABEL } from '../AuditLog/trust/summary';
-import type { Thresholds } from './gateItem';
+
+export interface Thresholds {
+	high: number;
+	low: number;
+}
 
 export const THRESHOLDS_FROM = ['typed', 'recommendation'] as const;
 export type ThresholdsFrom = (typeof THRESHOLDS_FROM)[number];
