@@ -405,15 +405,20 @@ function itemContext(
 	cache?: RunCache,
 	several?: SeveralItems,
 ): ItemContext {
-	/** one request: through the result cache when the run has one */
+	/**
+	 * One request: through the result cache when the run has one. `key` is the request's identity when the caller
+	 * has it already (hashing the request and its schema is per-item work); `answeredFromCache` tells a group of
+	 * several items not to wait for this one.
+	 */
 	const fresh = async <S extends z.ZodType>(
 		request: Omit<ModelRequest, 'corrections' | 'schema'>,
 		schema: S,
-		ask: () => Promise<Answer<z.infer<S>>> = async () => await askStructured(client, request, schema, policy),
-		/** the item makes no request after all (a stored answer): its group of several must not wait for it */
-		answeredFromCache: () => void = () => {},
-	): Promise<Answer<z.infer<S>>> =>
-		cache ? await askThroughCache(cache, requestKey(client, request, schema), schema, ask, answeredFromCache) : await ask();
+		how: { key?: string; ask?: () => Promise<Answer<z.infer<S>>>; answeredFromCache?: () => void } = {},
+	): Promise<Answer<z.infer<S>>> => {
+		const ask = how.ask ?? (async () => await askStructured(client, request, schema, policy));
+		if (!cache) return await ask();
+		return await askThroughCache(cache, how.key ?? requestKey(client, request, schema), schema, ask, how.answeredFromCache ?? (() => {}));
+	};
 	return {
 		itemIndex,
 		node: ctx.getNode(),
@@ -448,15 +453,16 @@ function itemContext(
 			try {
 				// alone, or with the other items of its group; through the result cache either way
 				const leave = () => several?.leave(itemIndex);
+				// the request's identity, hashed once for the run's shared answers and the result cache alike
+				const key = shared || cache ? requestKey(client, request, schema) : undefined;
 				const asked = () =>
-					fresh(
-						request,
-						schema,
-						several && SeveralItems.accepts(schema) ? async () => await several.ask(itemIndex, client, policy, request, schema) : undefined,
-						leave,
-					);
-				if (!shared) return await asked();
-				return await askOnce(shared, requestKey(client, request, schema), asked, leave);
+					fresh(request, schema, {
+						key,
+						ask: several && SeveralItems.accepts(schema) ? async () => await several.ask(itemIndex, client, policy, request, schema) : undefined,
+						answeredFromCache: leave,
+					});
+				if (!shared || key === undefined) return await asked();
+				return await askOnce(shared, key, asked, leave);
 			} catch (error) {
 				throw error instanceof InvalidAnswerError ? new NoValidAnswer(error, asking) : error;
 			}

@@ -107,6 +107,14 @@ export async function handleInboxRequest(this: IWebhookFunctions): Promise<IWebh
 				? signIn(idSettings.directory, name, password)
 				: undefined;
 
+		const openStore = store;
+		/** Resumes the rounds decided in the store (through their signed links, server-side) and records each as an event. */
+		const finishDecided = async (at: Date) => {
+			const resumed = await finishDecidedRounds(openStore, settings.inbox, async (options) => (await this.helpers.httpRequest(options)) as ResumeAnswer, at);
+			events.push(...resumed.map((event) => ({ inbox: { ...event, inbox: settings.inbox } })));
+			return resumed;
+		};
+
 		// overdue items are escalated (once) and their groups notified, whoever's request comes first
 		// version 2: new items and items due soon too, only on the periodic call, once per item (store.takeForDigest)
 		const escalated = await store.escalateDue(settings.inbox, now);
@@ -121,8 +129,7 @@ export async function handleInboxRequest(this: IWebhookFunctions): Promise<IWebh
 
 		if (req.method === 'GET' && query.api === 'escalate') {
 			// the periodic call also finishes rounds decided before a crash (it decides nothing new)
-			const resumed = await finishDecidedRounds(store, settings.inbox, async (options) => (await this.helpers.httpRequest(options)) as ResumeAnswer, now);
-			events.push(...resumed.map((event) => ({ inbox: { ...event, inbox: settings.inbox } })));
+			await finishDecided(now);
 			sendJson(this, { status: 200, body: { status: 'ok', escalated: escalated.length, ...(listsNewAndDueSoon ? { newItems: digest.fresh.length, dueSoon: digest.dueSoon.length } : {}) } });
 		} else if (req.method === 'POST' && !isJsonBody) {
 			// the sign-in form
@@ -170,14 +177,12 @@ export async function handleInboxRequest(this: IWebhookFunctions): Promise<IWebh
 					answer = { status: 400, body: { status: 'refused', reason: 'invalid', message: 'action must be signIn, signOut, claim, release, decide or bulkApprove' } };
 			}
 			// decisions first, then the resumes they complete (the answer is sent after both)
-			const resumed = await finishDecidedRounds(store, settings.inbox, async (options) => (await this.helpers.httpRequest(options)) as ResumeAnswer, new Date());
-			events.push(...resumed.map((event) => ({ inbox: { ...event, inbox: settings.inbox } })));
+			const resumed = await finishDecided(new Date());
 			sendJson(this, { status: answer.status, body: { ...answer.body, resumed: resumed.filter((e) => e.event === 'resumed').length } });
 		} else {
 			// GET: shows, never decides (a decision already stored may be resumed, which decides nothing new)
 			await store.expire(settings.inbox, now);
-			const resumed = await finishDecidedRounds(store, settings.inbox, async (options) => (await this.helpers.httpRequest(options)) as ResumeAnswer, now);
-			events.push(...resumed.map((event) => ({ inbox: { ...event, inbox: settings.inbox } })));
+			await finishDecided(now);
 			if (query.api === 'item') {
 				const item = await store.get(String(query.id ?? ''));
 				if (!item || item.inbox !== settings.inbox) sendJson(this, refusal('not_found'));
